@@ -39,8 +39,8 @@ const (
 
 	// Bounds accepted when parsing a stored hash, so that a forged or
 	// corrupt string cannot make verification allocate or spin without
-	// limit: at most 1 GiB of memory and 64 passes.
-	maxMemory  = 1 << 20 // KiB = 1 GiB
+	// limit: at most 256 MiB of memory and 64 passes.
+	maxMemory  = 256 * 1024 // KiB = 256 MiB
 	maxTime    = 64
 	maxSaltLen = 64
 	maxKeyLen  = 128
