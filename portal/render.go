@@ -1,0 +1,182 @@
+package portal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vmsplatform/vms/access"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages holds one parsed template set per page (layout + page), and the
+// content hash of each static file for cache-busting URLs.
+type pages struct {
+	byName map[string]*template.Template
+	hashes map[string]string // "style.css" -> "3f2a…"
+}
+
+func loadPages() (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}, hashes: map[string]string{}}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		p.hashes[strings.TrimPrefix(name, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: static files: %w", err)
+	}
+	funcs := template.FuncMap{
+		"static": func(name string) string {
+			return "/static/" + p.hashes[name] + "/" + name
+		},
+		"when": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return "—"
+				}
+				return v.UTC().Format("2006-01-02 15:04 UTC")
+			case *time.Time:
+				if v == nil || v.IsZero() {
+					return "—"
+				}
+				return v.UTC().Format("2006-01-02 15:04 UTC")
+			}
+			return "—"
+		},
+		"roleTitle": func(r string) string { return access.Role(r).Title() },
+		"join":      strings.Join,
+		"contains": func(list []string, s string) bool {
+			for _, v := range list {
+				if v == s {
+					return true
+				}
+			}
+			return false
+		},
+		"dict": func(kv ...any) map[string]any {
+			m := map[string]any{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[fmt.Sprint(kv[i])] = kv[i+1]
+			}
+			return m
+		},
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := path.Base(f)
+		if name == "layout.html" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", f)
+		if err != nil {
+			return nil, fmt.Errorf("portal: template %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	return p, nil
+}
+
+// render executes page name inside the layout. data may be nil; the layout
+// gets the caller, the CSRF token and the navigation added to it.
+func (s *Server) render(c echo.Context, status int, name string, data map[string]any) error {
+	t, ok := s.pages.byName[name]
+	if !ok {
+		return fmt.Errorf("portal: no template %q", name)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	if p, ok := principal(c); ok {
+		data["Me"] = p
+		data["MeUser"] = currentUser(c)
+		data["Nav"] = navFor(p)
+	}
+	if sess := currentSession(c); sess != nil {
+		data["CSRF"] = sess.CSRFToken
+	}
+	data["Path"] = c.Request().URL.Path
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("portal: render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// navItem is one entry of the navigation bar.
+type navItem struct {
+	Title string
+	Href  string
+}
+
+func navFor(p access.Principal) []navItem {
+	var items []navItem
+	if p.Operator() {
+		items = append(items, navItem{"Customers", "/operator/tenants"}, navItem{"Staff", "/operator/users"}, navItem{"Audit log", "/operator/audit"})
+	} else if p.TenantID != nil && p.Role != access.Agent {
+		t := fmt.Sprintf("/tenants/%d", *p.TenantID)
+		items = append(items,
+			navItem{"Dashboard", t},
+			navItem{"Numbers", t + "/numbers"},
+			navItem{"Users", t + "/users"},
+			navItem{"Audit log", t + "/audit"})
+	}
+	items = append(items, navItem{"API", "/api/docs"}, navItem{"Account", "/account"})
+	return items
+}
+
+// staticHandler serves embedded static files under /static/<hash>/<name>
+// with a long cache lifetime: the hash changes whenever the file does.
+func (s *Server) staticHandler(c echo.Context) error {
+	name := c.Param("name")
+	b, err := staticFS.ReadFile("static/" + name)
+	if err != nil || strings.Contains(name, "..") {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if c.Param("hash") == s.pages.hashes[name] {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set("Cache-Control", "no-cache")
+	}
+	ct := "application/octet-stream"
+	switch path.Ext(name) {
+	case ".css":
+		ct = "text/css; charset=utf-8"
+	case ".js":
+		ct = "text/javascript; charset=utf-8"
+	case ".svg":
+		ct = "image/svg+xml"
+	case ".json", ".webmanifest":
+		ct = "application/json"
+	case ".png":
+		ct = "image/png"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}
