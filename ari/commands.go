@@ -1,0 +1,263 @@
+package ari
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmsplatform/vms/engine"
+)
+
+// Answer implements engine.Engine.
+func (c *Client) Answer(ctx context.Context, ch engine.ChannelID) error {
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/answer", nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: answer %s: %w", ch, err)
+	}
+	return nil
+}
+
+// Ring implements engine.Engine.
+func (c *Client) Ring(ctx context.Context, ch engine.ChannelID) error {
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/ring", nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: ring %s: %w", ch, err)
+	}
+	return nil
+}
+
+// Hangup implements engine.Engine.
+func (c *Client) Hangup(ctx context.Context, ch engine.ChannelID, reason engine.HangupReason) error {
+	if reason == "" {
+		reason = engine.HangupNormal
+	}
+	q := url.Values{"reason": {string(reason)}}
+	if err := c.do(ctx, http.MethodDelete, "/channels/"+esc(string(ch)), q, nil, nil); err != nil {
+		return fmt.Errorf("ari: hangup %s: %w", ch, err)
+	}
+	return nil
+}
+
+// originateBody carries the channel variables of an originate.
+type originateBody struct {
+	Variables map[string]string `json:"variables,omitempty"`
+}
+
+// Originate implements engine.Engine. The new leg enters the application
+// when it answers; its own StasisStart is reported as ChannelAnswered.
+func (c *Client) Originate(ctx context.Context, req engine.OriginateRequest) error {
+	if req.ID == "" || req.Endpoint == "" {
+		return fmt.Errorf("ari: originate: %w: id and endpoint are required", engine.ErrInvalid)
+	}
+	q := url.Values{
+		"endpoint": {req.Endpoint},
+		"app":      {c.cfg.App},
+	}
+	if len(req.Args) > 0 {
+		q.Set("appArgs", strings.Join(req.Args, ","))
+	}
+	if req.CallerID != "" {
+		q.Set("callerId", req.CallerID)
+	}
+	if req.Timeout > 0 {
+		q.Set("timeout", strconv.Itoa(int((req.Timeout+time.Second-1)/time.Second)))
+	}
+	if len(req.Formats) > 0 {
+		q.Set("formats", strings.Join(req.Formats, ","))
+	}
+	if req.Originator != "" {
+		q.Set("originator", string(req.Originator))
+	}
+	var body any
+	if len(req.Variables) > 0 {
+		body = originateBody{Variables: req.Variables}
+	}
+	c.mu.Lock()
+	c.originated[req.ID] = &legState{}
+	c.mu.Unlock()
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(req.ID)), q, body, nil); err != nil {
+		c.mu.Lock()
+		delete(c.originated, req.ID)
+		c.mu.Unlock()
+		return fmt.Errorf("ari: originate %s to %s: %w", req.ID, req.Endpoint, err)
+	}
+	return nil
+}
+
+// Play implements engine.Engine.
+func (c *Client) Play(ctx context.Context, ch engine.ChannelID, id engine.PlaybackID, media ...string) error {
+	if len(media) == 0 || id == "" {
+		return fmt.Errorf("ari: play on %s: %w: playback id and media are required", ch, engine.ErrInvalid)
+	}
+	q := url.Values{"media": {strings.Join(media, ",")}}
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/play/"+esc(string(id)), q, nil, nil); err != nil {
+		return fmt.Errorf("ari: play %s on %s: %w", id, ch, err)
+	}
+	return nil
+}
+
+// StopPlayback implements engine.Engine.
+func (c *Client) StopPlayback(ctx context.Context, id engine.PlaybackID) error {
+	if err := c.do(ctx, http.MethodDelete, "/playbacks/"+esc(string(id)), nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: stop playback %s: %w", id, err)
+	}
+	return nil
+}
+
+// CreateBridge implements engine.Engine.
+func (c *Client) CreateBridge(ctx context.Context, id engine.BridgeID, kind engine.BridgeKind) error {
+	var typ string
+	switch kind {
+	case engine.BridgeMixing, "":
+		typ = "mixing"
+	case engine.BridgeHolding:
+		typ = "holding"
+	default:
+		return fmt.Errorf("ari: create bridge %s: %w: unknown kind %q", id, engine.ErrInvalid, kind)
+	}
+	if err := c.do(ctx, http.MethodPost, "/bridges/"+esc(string(id)), url.Values{"type": {typ}}, nil, nil); err != nil {
+		return fmt.Errorf("ari: create bridge %s: %w", id, err)
+	}
+	return nil
+}
+
+// AddToBridge implements engine.Engine.
+func (c *Client) AddToBridge(ctx context.Context, b engine.BridgeID, ch engine.ChannelID) error {
+	q := url.Values{"channel": {string(ch)}}
+	if err := c.do(ctx, http.MethodPost, "/bridges/"+esc(string(b))+"/addChannel", q, nil, nil); err != nil {
+		return fmt.Errorf("ari: add %s to bridge %s: %w", ch, b, err)
+	}
+	return nil
+}
+
+// RemoveFromBridge implements engine.Engine.
+func (c *Client) RemoveFromBridge(ctx context.Context, b engine.BridgeID, ch engine.ChannelID) error {
+	q := url.Values{"channel": {string(ch)}}
+	if err := c.do(ctx, http.MethodPost, "/bridges/"+esc(string(b))+"/removeChannel", q, nil, nil); err != nil {
+		return fmt.Errorf("ari: remove %s from bridge %s: %w", ch, b, err)
+	}
+	return nil
+}
+
+// DestroyBridge implements engine.Engine.
+func (c *Client) DestroyBridge(ctx context.Context, b engine.BridgeID) error {
+	if err := c.do(ctx, http.MethodDelete, "/bridges/"+esc(string(b)), nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: destroy bridge %s: %w", b, err)
+	}
+	return nil
+}
+
+// StartMOH implements engine.MusicOnHold.
+func (c *Client) StartMOH(ctx context.Context, ch engine.ChannelID, class string) error {
+	var q url.Values
+	if class != "" {
+		q = url.Values{"mohClass": {class}}
+	}
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/moh", q, nil, nil); err != nil {
+		return fmt.Errorf("ari: start moh on %s: %w", ch, err)
+	}
+	return nil
+}
+
+// StopMOH implements engine.MusicOnHold.
+func (c *Client) StopMOH(ctx context.Context, ch engine.ChannelID) error {
+	if err := c.do(ctx, http.MethodDelete, "/channels/"+esc(string(ch))+"/moh", nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: stop moh on %s: %w", ch, err)
+	}
+	return nil
+}
+
+// StartRecording implements engine.Recorder: an ARI live recording of the
+// channel, stored by Asterisk under its recordings directory as
+// <id>.<format>.
+func (c *Client) StartRecording(ctx context.Context, req engine.RecordRequest) error {
+	if req.ID == "" || req.Channel == "" {
+		return fmt.Errorf("ari: record: %w: id and channel are required", engine.ErrInvalid)
+	}
+	format := req.Format
+	if format == "" {
+		format = "wav"
+	}
+	q := url.Values{
+		"name":     {string(req.ID)},
+		"format":   {format},
+		"ifExists": {"fail"},
+		"beep":     {strconv.FormatBool(req.Beep)},
+	}
+	if req.MaxDuration > 0 {
+		q.Set("maxDurationSeconds", strconv.Itoa(int((req.MaxDuration+time.Second-1)/time.Second)))
+	}
+	c.mu.Lock()
+	c.recordings[req.ID] = req.Channel
+	c.mu.Unlock()
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(req.Channel))+"/record", q, nil, nil); err != nil {
+		c.mu.Lock()
+		delete(c.recordings, req.ID)
+		c.mu.Unlock()
+		return fmt.Errorf("ari: record %s on %s: %w", req.ID, req.Channel, err)
+	}
+	return nil
+}
+
+// StopRecording implements engine.Recorder.
+func (c *Client) StopRecording(ctx context.Context, id engine.RecordingID) error {
+	if err := c.do(ctx, http.MethodPost, "/recordings/live/"+esc(string(id))+"/stop", nil, nil, nil); err != nil {
+		return fmt.Errorf("ari: stop recording %s: %w", id, err)
+	}
+	return nil
+}
+
+// FallbackFamily is the AstDB family holding the ENG-3 fallback map: key
+// the dialed number, value the destination the shipped dialplan dials when
+// the VMS application is not connected.
+const FallbackFamily = "vms-fallback"
+
+// SetFallback implements engine.FallbackStore by setting the global
+// DB(vms-fallback/<number>) through ARI. An empty destination stores an
+// empty value, which the dialplan treats as "no fallback".
+func (c *Client) SetFallback(ctx context.Context, number, destination string) error {
+	if number == "" || strings.ContainsAny(number, "/(), ") {
+		return fmt.Errorf("ari: set fallback: %w: bad number %q", engine.ErrInvalid, number)
+	}
+	q := url.Values{
+		"variable": {"DB(" + FallbackFamily + "/" + number + ")"},
+		"value":    {destination},
+	}
+	if err := c.do(ctx, http.MethodPost, "/asterisk/variable", q, nil, nil); err != nil {
+		return fmt.Errorf("ari: set fallback %s: %w", number, err)
+	}
+	return nil
+}
+
+// Fallback returns the fallback destination stored for a number ("" when
+// none).
+func (c *Client) Fallback(ctx context.Context, number string) (string, error) {
+	var v struct {
+		Value string `json:"value"`
+	}
+	q := url.Values{"variable": {"DB(" + FallbackFamily + "/" + number + ")"}}
+	if err := c.do(ctx, http.MethodGet, "/asterisk/variable", q, nil, &v); err != nil {
+		return "", fmt.Errorf("ari: get fallback %s: %w", number, err)
+	}
+	return v.Value, nil
+}
+
+// WatchEndpoint implements engine.EndpointWatcher: it subscribes the
+// application to the endpoint ("PJSIP/agent42") and returns its state.
+func (c *Client) WatchEndpoint(ctx context.Context, endpoint string) (engine.EndpointState, error) {
+	tech, res, ok := strings.Cut(endpoint, "/")
+	if !ok || tech == "" || res == "" {
+		return engine.EndpointUnknown, fmt.Errorf("ari: watch endpoint: %w: want tech/resource, got %q", engine.ErrInvalid, endpoint)
+	}
+	q := url.Values{"eventSource": {"endpoint:" + endpoint}}
+	if err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.cfg.App)+"/subscription", q, nil, nil); err != nil {
+		return engine.EndpointUnknown, fmt.Errorf("ari: watch endpoint %s: %w", endpoint, err)
+	}
+	var ep Endpoint
+	if err := c.do(ctx, http.MethodGet, "/endpoints/"+esc(tech)+"/"+esc(res), nil, nil, &ep); err != nil {
+		return engine.EndpointUnknown, fmt.Errorf("ari: endpoint %s: %w", endpoint, err)
+	}
+	return endpointState(ep.State), nil
+}
