@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmsplatform/vms/mail"
+)
+
+// Config is every setting of the vms binary. Each field has an environment
+// variable (VMS_…) and a flag; flags win. Secrets can also come from a file
+// named by the variable with a _FILE suffix. The README lists them all.
+type Config struct {
+	Listen      string
+	BaseURL     string
+	DataDir     string
+	DatabaseURL string
+
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+
+	LogLevel  string
+	LogFormat string
+
+	SMTP mail.SMTPConfig
+
+	// BootstrapAdmin, when set and no operator admin exists yet, creates a
+	// BGC-ADMIN user with this e-mail and prints a first-login link.
+	BootstrapAdmin string
+}
+
+// setting describes one configuration entry for env, flags and docs.
+type setting struct {
+	env, flag, def, help string
+	secret               bool
+	set                  func(string) error
+}
+
+func settings(c *Config) []setting {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	dur := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("not a duration like 30m or 8h: %q", v)
+			}
+			*p = d
+			return nil
+		}
+	}
+	return []setting{
+		{env: "VMS_LISTEN", flag: "listen", def: "127.0.0.1:8080", help: "address the portal and API listen on", set: str(&c.Listen)},
+		{env: "VMS_BASE_URL", flag: "base-url", def: "", help: "address users reach the portal at, used in e-mails (default http://<listen>)", set: str(&c.BaseURL)},
+		{env: "VMS_DATA_DIR", flag: "data-dir", def: "var", help: "directory of the embedded database and other files", set: str(&c.DataDir)},
+		{env: "VMS_DATABASE_URL", flag: "database-url", def: "", help: "postgres:// URL; empty means the embedded SQLite file in the data directory", secret: true, set: str(&c.DatabaseURL)},
+		{env: "VMS_SESSION_IDLE", flag: "session-idle", def: "30m", help: "a portal session ends after this long without activity", set: dur(&c.SessionIdle)},
+		{env: "VMS_SESSION_ABSOLUTE", flag: "session-absolute", def: "480m", help: "a portal session ends this long after login", set: dur(&c.SessionAbsolute)},
+		{env: "VMS_LOG_LEVEL", flag: "log-level", def: "info", help: "debug, info, warn or error", set: str(&c.LogLevel)},
+		{env: "VMS_LOG_FORMAT", flag: "log-format", def: "text", help: "text or json", set: str(&c.LogFormat)},
+		{env: "VMS_SMTP_HOST", flag: "smtp-host", def: "", help: "SMTP relay for e-mail (activation links, notifications); empty disables sending", set: str(&c.SMTP.Host)},
+		{env: "VMS_SMTP_PORT", flag: "smtp-port", def: "587", help: "SMTP relay port", set: func(v string) error {
+			p, err := strconv.Atoi(v)
+			if err != nil || p < 1 || p > 65535 {
+				return fmt.Errorf("not a port number: %q", v)
+			}
+			c.SMTP.Port = p
+			return nil
+		}},
+		{env: "VMS_SMTP_USER", flag: "smtp-user", def: "", help: "SMTP user name", set: str(&c.SMTP.Username)},
+		{env: "VMS_SMTP_PASSWORD", flag: "smtp-password", def: "", help: "SMTP password (or VMS_SMTP_PASSWORD_FILE)", secret: true, set: str(&c.SMTP.Password)},
+		{env: "VMS_SMTP_TLS", flag: "smtp-tls", def: "starttls", help: "none, starttls or tls", set: str(&c.SMTP.TLS)},
+		{env: "VMS_SMTP_FROM", flag: "smtp-from", def: "VMS <vms@localhost>", help: "sender address of mails VMS sends", set: str(&c.SMTP.From)},
+		{env: "VMS_BOOTSTRAP_ADMIN", flag: "bootstrap-admin", def: "", help: "create this operator admin (BGC-ADMIN) if none exists and print a first-login link", set: str(&c.BootstrapAdmin)},
+	}
+}
+
+// loadConfig reads defaults, then the environment, then flags in args.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	sets := settings(c)
+	for _, s := range sets {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		} else if f := getenv(s.env + "_FILE"); f != "" && s.secret {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s_FILE: %w", s.env, err)
+			}
+			v = strings.TrimSpace(string(b))
+		}
+		if err := s.set(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.env, err)
+		}
+		fs.Func(s.flag, s.help+" ($"+s.env+")", s.set)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c, c.Validate()
+}
+
+// Validate checks the settings together.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("VMS_LISTEN: must not be empty"))
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("VMS_BASE_URL: must be an http(s) URL, got %q", c.BaseURL))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("VMS_DATABASE_URL: must be a postgres:// URL or empty for the embedded database"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("VMS_DATA_DIR: must not be empty with the embedded database"))
+	}
+	if c.SessionIdle <= 0 || c.SessionAbsolute <= 0 || c.SessionIdle > c.SessionAbsolute {
+		errs = append(errs, errors.New("VMS_SESSION_IDLE/VMS_SESSION_ABSOLUTE: must be positive, idle not longer than absolute"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("VMS_LOG_LEVEL: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("VMS_LOG_FORMAT: must be text or json, got %q", c.LogFormat))
+	}
+	if c.SMTP.Host != "" {
+		if err := c.SMTP.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("VMS_SMTP_*: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// redactedURL hides the password of a database URL for logs.
+func redactedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

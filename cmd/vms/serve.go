@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vmsplatform/vms"
+	"github.com/vmsplatform/vms/access"
+	"github.com/vmsplatform/vms/credential"
+	"github.com/vmsplatform/vms/mail"
+	"github.com/vmsplatform/vms/portal"
+	"github.com/vmsplatform/vms/store"
+)
+
+// Main is a running VMS: open with newMain, then Run until ctx ends, then
+// Close. Tests drive it the same way.
+type Main struct {
+	cfg    *Config
+	log    *slog.Logger
+	store  *store.Store
+	portal *portal.Server
+	ln     net.Listener
+	srv    *http.Server
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	lvl, _ := parseLevel(cfg.LogLevel)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (*store.Store, error) {
+	sc := store.Config{DSN: cfg.DatabaseURL, SQLitePath: filepath.Join(cfg.DataDir, "vms.db")}
+	if cfg.DatabaseURL != "" {
+		log.Info("database", "url", redactedURL(cfg.DatabaseURL))
+	} else {
+		log.Info("database", "sqlite", sc.SQLitePath)
+	}
+	st, err := store.Open(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return st, nil
+}
+
+func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main, error) {
+	m := &Main{cfg: cfg, log: newLogger(cfg, stderr)}
+	st, err := openStore(ctx, cfg, m.log)
+	if err != nil {
+		return nil, err
+	}
+	m.store = st
+	if cfg.BootstrapAdmin != "" {
+		if err := bootstrapAdmin(ctx, st, cfg, stdout); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	var mailer portal.Mailer = noMailer{log: m.log}
+	if cfg.SMTP.Host != "" {
+		s, err := mail.NewSMTP(cfg.SMTP)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		mailer = s
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	pcfg := portal.Defaults()
+	pcfg.BaseURL = cfg.BaseURL
+	pcfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
+	pcfg.SessionIdle, pcfg.SessionAbsolute = cfg.SessionIdle, cfg.SessionAbsolute
+	m.portal, err = portal.New(pcfg, st, mailer, m.log, reg)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	m.srv = &http.Server{
+		Handler:           m.portal.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	return m, nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (m *Main) Run(ctx context.Context) error {
+	m.log.Info("portal listening", "addr", m.ln.Addr().String(), "url", m.cfg.BaseURL)
+	errc := make(chan error, 1)
+	go func() { errc <- m.srv.Serve(m.ln) }()
+	go m.cleanSessions(ctx)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.srv.Shutdown(shutCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// cleanSessions deletes expired sessions every few minutes.
+func (m *Main) cleanSessions(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			n, err := m.store.DeleteExpiredSessions(ctx, now.Add(-m.cfg.SessionIdle), now.Add(-m.cfg.SessionAbsolute))
+			if err != nil {
+				m.log.Warn("session cleanup failed", "err", err)
+			} else if n > 0 {
+				m.log.Debug("expired sessions deleted", "count", n)
+			}
+		}
+	}
+}
+
+// Close releases everything newMain opened.
+func (m *Main) Close() error {
+	var errs []error
+	if m.ln != nil {
+		m.ln.Close()
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(flag.NewFlagSet("vms serve", flag.ContinueOnError), args, getenv)
+	if err != nil {
+		return err
+	}
+	m, err := newMain(ctx, cfg, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(flag.NewFlagSet("vms migrate", flag.ContinueOnError), args, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "database is up to date")
+	return st.Close()
+}
+
+// bootstrapAdmin creates the first operator admin when none exists and
+// prints a one-time link to choose its password.
+func bootstrapAdmin(ctx context.Context, st *store.Store, cfg *Config, stdout io.Writer) error {
+	staff, err := st.ListUsers(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, u := range staff {
+		if u.Role == string(access.BGCAdmin) && !u.Disabled {
+			if u.PasswordHash == "" {
+				return printLoginLink(ctx, st, cfg, &u, stdout)
+			}
+			fmt.Fprintf(stdout, "\nVMS portal: %s/login (operator admin: %s)\n\n", cfg.BaseURL, u.Email)
+			return nil
+		}
+	}
+	u := &store.User{Email: strings.ToLower(strings.TrimSpace(cfg.BootstrapAdmin)), Name: "Operator admin", Role: string(access.BGCAdmin)}
+	if err := st.CreateUser(ctx, store.System, u); err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	return printLoginLink(ctx, st, cfg, u, stdout)
+}
+
+func printLoginLink(ctx context.Context, st *store.Store, cfg *Config, u *store.User, stdout io.Writer) error {
+	tok, err := credential.NewToken()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if err := st.CreateLoginLink(ctx, &store.LoginLink{Hash: credential.HashToken(tok), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(72 * time.Hour)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nVMS portal: %s\nOperator admin %s has no password yet. Open this one-time link to choose it:\n\n    %s/first-login/%s\n\n", cfg.BaseURL, u.Email, cfg.BaseURL, tok)
+	return nil
+}
+
+// noMailer is used when no SMTP relay is configured: mails are logged as
+// not sent (without their links), and the caller gets an error.
+type noMailer struct{ log *slog.Logger }
+
+func (n noMailer) Send(ctx context.Context, m mail.Message) error {
+	n.log.WarnContext(ctx, "e-mail not sent: no SMTP relay configured (VMS_SMTP_HOST)", "to", m.To, "subject", m.Subject)
+	return vms.Errorf(vms.EUNAVAILABLE, "no SMTP relay is configured, so the e-mail could not be sent")
+}
