@@ -32,8 +32,9 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// ValidationError lists every problem found in a tree, in a stable order
-// (tree fields, then nodes in tree order, then graph checks).
+// ValidationError lists every problem found in a tree, in a stable order:
+// time zone and ids, calendars, nodes in tree order, start and fallback,
+// then cycles.
 type ValidationError struct {
 	Problems []Problem `json:"problems"`
 }

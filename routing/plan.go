@@ -253,7 +253,7 @@ var outcomeText = map[Outcome]string{
 	OutcomeBusy:         " was busy",
 	OutcomeNoAnswer:     " did not answer",
 	OutcomeUnreachable:  " was unreachable",
-	OutcomeSiteDown:     "'s site is down",
+	OutcomeSiteDown:     ": its site is marked down",
 	OutcomeGroupClosed:  " was closed",
 	OutcomeGroupFull:    " was full",
 	OutcomeGroupTimeout: ": the caller waited the maximum time",
@@ -270,12 +270,15 @@ func (e *evaluation) alternative(i int, o Outcome) Decision {
 		what += " within " + strconv.Itoa(n.ring) + " s"
 	}
 	what = n.subject + what
+	if o == OutcomeSiteDown && n.site != "" {
+		what = "site " + n.site + " of " + n.subject + " is marked down"
+	}
 	if idx := outcomeIndex(o); idx >= 0 && n.on[idx] >= 0 {
 		e.step(i, what+"; taking the "+string(o)+" alternative")
 		return e.run(n.on[idx])
 	}
 	if n.otherwise >= 0 {
-		e.step(i, what+"; no "+string(o)+" alternative, taking the otherwise alternative")
+		e.step(i, what+"; taking the otherwise alternative")
 		return e.run(n.otherwise)
 	}
 	if e.p.fallback >= 0 && e.p.fallback != i {
