@@ -8,39 +8,9 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 var errTODO = errors.New("store: not implemented yet")
-
-// Actor says who makes a change, for the audit log.
-type Actor struct {
-	UserID    *uint
-	Email     string
-	TenantID  *uint // the actor's own tenant, nil for operator staff and the system
-	RequestID string
-}
-
-// System is the Actor for changes VMS makes by itself.
-var System = Actor{Email: "system"}
-
-// Config says which database to open.
-type Config struct {
-	// DSN is empty for the embedded SQLite file, or a postgres:// URL.
-	DSN string
-	// SQLitePath is the embedded database file, used when DSN is empty.
-	SQLitePath string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
-
-// Store is the persistence of VMS over GORM.
-type Store struct {
-	db      *gorm.DB
-	dialect string // "sqlite" or "postgres"
-	now     func() time.Time
-}
 
 // AuditFilter selects audit entries; TenantID nil means all (operator view).
 type AuditFilter struct {
@@ -48,13 +18,6 @@ type AuditFilter struct {
 	Limit    int
 	Offset   int
 }
-
-func Open(ctx context.Context, cfg Config) (*Store, error) { return nil, errTODO }
-func (s *Store) Close() error                              { return errTODO }
-func (s *Store) Ping(ctx context.Context) error            { return errTODO }
-func (s *Store) Migrate(ctx context.Context) error         { return errTODO }
-func (s *Store) Dialect() string                           { return s.dialect }
-func (s *Store) DB() *gorm.DB                              { return s.db }
 
 // Tenants
 func (s *Store) CreateTenant(ctx context.Context, a Actor, t *Tenant) error { return errTODO }

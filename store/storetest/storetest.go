@@ -1,0 +1,167 @@
+// Package storetest gives tests fresh, migrated stores on both dialects:
+// an SQLite file in the test's temporary directory and a PostgreSQL
+// database created for the test and dropped at its end.
+//
+// PostgreSQL is found, once per test binary, in this order: the admin URL in
+// VMS_TEST_POSTGRES_URL; a server on 127.0.0.1:5432 (users postgres, then
+// root); a throwaway cluster started from Debian's binaries as the postgres
+// system user; and, when running as root, after apt-get install postgresql.
+// A missing PostgreSQL skips the test, or fails it under CI=true
+// (internal/testenv).
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vmsplatform/vms/internal/testenv"
+	"github.com/vmsplatform/vms/store"
+)
+
+// Each runs fn as subtests "sqlite" and "postgres", each on its own fresh,
+// migrated database.
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// SQLite returns a fresh migrated store on a file in t.TempDir().
+func SQLite(t testing.TB) *store.Store {
+	t.Helper()
+	return open(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "vms.db")})
+}
+
+// Postgres returns a fresh migrated store on a PostgreSQL database of its
+// own, dropped at cleanup.
+func Postgres(t testing.TB) *store.Store {
+	t.Helper()
+	return open(t, store.Config{DSN: PostgresURL(t)})
+}
+
+func open(t testing.TB, cfg store.Config) *store.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("storetest: open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("storetest: migrate: %v", err)
+	}
+	return s
+}
+
+// PostgresURL returns the URL of a fresh, empty PostgreSQL database that is
+// dropped at cleanup, for tests that start the whole binary.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	admin := adminURL(t)
+	name := "vms_t_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := adminExec(ctx, admin, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("storetest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// WITH (FORCE) (PostgreSQL 13+) ends connections a test left open.
+		err := adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		if err != nil && strings.Contains(err.Error(), "syntax") {
+			err = adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+name)
+		}
+		if err != nil {
+			t.Errorf("storetest: drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("storetest: admin URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+var (
+	discoverOnce sync.Once
+	discovered   string
+	discoverErr  error
+)
+
+// adminURL finds a PostgreSQL server once per test binary.
+func adminURL(t testing.TB) string {
+	t.Helper()
+	discoverOnce.Do(func() { discovered, discoverErr = discover() })
+	if discoverErr != nil {
+		testenv.Missing(t, "PostgreSQL: %v", discoverErr)
+	}
+	return discovered
+}
+
+func discover() (string, error) {
+	var errs []string
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if u := envURL(); u != "" {
+		if err := ping(ctx, u); err != nil {
+			return "", fmt.Errorf("VMS_TEST_POSTGRES_URL does not answer: %w", err)
+		}
+		return u, nil
+	}
+	for _, user := range []string{"postgres", "root"} {
+		u := "postgres://" + user + "@127.0.0.1:5432/postgres?sslmode=disable"
+		err := ping(ctx, u)
+		if err == nil {
+			return u, nil
+		}
+		errs = append(errs, fmt.Sprintf("%s: %v", u, err))
+	}
+	u, err := startCluster(ctx)
+	if err == nil {
+		return u, nil
+	}
+	errs = append(errs, "throwaway cluster: "+err.Error())
+	return "", fmt.Errorf("no server found (set VMS_TEST_POSTGRES_URL): %s", strings.Join(errs, "; "))
+}
+
+func ping(ctx context.Context, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	return conn.Ping(ctx)
+}
+
+func adminExec(ctx context.Context, admin, sql string) error {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
