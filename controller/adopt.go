@@ -1,0 +1,167 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/vmsplatform/vms/engine"
+)
+
+// reconnected takes back the calls the engine still holds for VMS after a
+// restart of VMS or a lost engine connection.
+//
+// Calls this process still runs keep running (their goroutines see their
+// events again). Of the other adopted channels:
+//   - a caller and its destination leg that share their call's bridge
+//     (named after the inbound channel, see bridgeID) stay up: the pair is
+//     watched, and when either side hangs up the other is hung up and the
+//     bridge destroyed. Their call record was written by the process that
+//     routed them only if it stopped cleanly; the adopted part is logged.
+//   - any other channel is hung up: a destination leg whose caller is gone,
+//     or a caller that was still being routed. The engine reports no
+//     caller or dialed number for adopted channels, so such a call cannot
+//     be routed afresh; it is ended with congestion so that the caller's
+//     network may retry (documented limitation).
+func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
+	held := make(map[engine.ChannelID]bool, len(ev.Adopted))
+	for _, id := range ev.Adopted {
+		held[id] = true
+	}
+	c.mu.Lock()
+	if !ev.Initial {
+		// Events were lost while the connection was down: tell each
+		// running call which of its channels are still there.
+		for _, k := range c.calls {
+			select {
+			case k.resync <- held:
+			default:
+			}
+		}
+	}
+	mine := func(id engine.ChannelID) bool {
+		in := inboundOf(id)
+		_, running := c.calls[in]
+		return running || c.adopted[id]
+	}
+	var free []engine.ChannelID
+	for _, id := range ev.Adopted {
+		if !mine(id) {
+			free = append(free, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(free) == 0 {
+		return
+	}
+	bridges := make(map[engine.BridgeID]bool, len(ev.Bridges))
+	for _, b := range ev.Bridges {
+		bridges[b] = true
+	}
+	paired := map[engine.ChannelID]bool{}
+	for _, id := range free {
+		if isLeg(id) || !bridges[bridgeID(id)] {
+			continue
+		}
+		var leg engine.ChannelID
+		for _, other := range free {
+			if isLeg(other) && inboundOf(other) == id {
+				leg = other
+			}
+		}
+		if leg == "" {
+			continue
+		}
+		paired[id], paired[leg] = true, true
+		c.adopt(ctx, id, leg)
+	}
+	for _, id := range free {
+		if paired[id] {
+			continue
+		}
+		c.log.Warn("adopted channel has no partner; hanging it up", slog.String("channel", string(id)))
+		cctx, cancel := c.cmdCtx(ctx)
+		if err := c.eng.Hangup(cctx, id, engine.HangupCongestion); err != nil && !errors.Is(err, engine.ErrNotFound) {
+			c.log.Warn("hang up adopted channel", slog.String("channel", string(id)), slog.Any("err", err))
+		}
+		cancel()
+		if !isLeg(id) && bridges[bridgeID(id)] {
+			c.destroyBridge(ctx, bridgeID(id))
+		}
+	}
+}
+
+// adopt watches a bridged pair that survived a restart until one side
+// hangs up.
+func (c *Controller) adopt(ctx context.Context, in, leg engine.ChannelID) {
+	sub := c.eng.Subscribe(in, leg)
+	c.mu.Lock()
+	c.adopted[in], c.adopted[leg] = true, true
+	c.mu.Unlock()
+	c.active.Add(1)
+	c.wg.Add(1)
+	log := c.log.With(slog.String("call_id", string(in)))
+	log.Info("adopted a bridged call after reconnecting", slog.String("leg", string(leg)))
+	go func() {
+		defer c.wg.Done()
+		defer c.active.Add(-1)
+		defer sub.Close()
+		defer func() {
+			c.mu.Lock()
+			delete(c.adopted, in)
+			delete(c.adopted, leg)
+			c.mu.Unlock()
+		}()
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("adopted call panicked", slog.Any("panic", p))
+			}
+		}()
+		for {
+			ev, err := sub.Next(ctx)
+			if err != nil {
+				return // shutdown: leave the pair to the engine again
+			}
+			h, ok := ev.(engine.ChannelHungup)
+			if !ok {
+				continue
+			}
+			other := leg
+			if h.Channel == leg {
+				other = in
+			}
+			cctx, cancel := c.cmdCtx(ctx)
+			if err := c.eng.Hangup(cctx, other, engine.HangupNormal); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				log.Warn("hang up adopted partner", slog.Any("err", err))
+			}
+			cancel()
+			c.destroyBridge(ctx, bridgeID(in))
+			log.Info("adopted call ended", slog.String("by", string(h.Channel)), slog.Time("at", h.At))
+			return
+		}
+	}()
+}
+
+func (c *Controller) destroyBridge(ctx context.Context, b engine.BridgeID) {
+	cctx, cancel := c.cmdCtx(ctx)
+	defer cancel()
+	if err := c.eng.DestroyBridge(cctx, b); err != nil && !errors.Is(err, engine.ErrNotFound) {
+		c.log.Warn("destroy bridge", slog.String("bridge", string(b)), slog.Any("err", err))
+	}
+}
+
+// legMark separates a leg's id from its inbound channel's id.
+const legMark = "-leg"
+
+// isLeg reports whether id names an outbound leg VMS originated.
+func isLeg(id engine.ChannelID) bool { return strings.Contains(string(id), legMark) }
+
+// inboundOf returns the inbound channel a leg belongs to (id itself for
+// an inbound channel).
+func inboundOf(id engine.ChannelID) engine.ChannelID {
+	if i := strings.LastIndex(string(id), legMark); i >= 0 {
+		return id[:i]
+	}
+	return id
+}

@@ -1,0 +1,412 @@
+// Package controller executes routing decisions on real calls: one
+// goroutine per inbound call reads the call's engine events, asks the
+// call's compiled routing.Plan where to go, and carries the decision out
+// over an engine.Engine — ring a number and bridge it, play an announcement,
+// run a DTMF menu, hand over to another tree, fall back to the next
+// alternative when a destination is busy, does not answer or cannot be
+// reached (TRM-1..9, NUM-3, NUM-5, ENG-1, ENG-3).
+//
+// The package owns the life of a call from arrival to its call record
+// (TRM-8), surge protection per number (NUM-5), the static fallback kept in
+// the engine for when VMS is away (ENG-3) and the adoption of calls that
+// stayed up while VMS restarted. It reaches routes and the call-record
+// store only through the small interfaces it declares (Routes, Records,
+// FallbackSource); it must not import store, portal or SQL, nor any engine
+// driver.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vmsplatform/vms/engine"
+	"github.com/vmsplatform/vms/routing"
+)
+
+// Defaults used when Config leaves a field at zero.
+const (
+	DefaultApp              = "vms"
+	DefaultRingTimeout      = routing.DefaultRingTimeout * time.Second
+	DefaultMenuTimeout      = routing.DefaultMenuTimeout * time.Second
+	DefaultMaxHops          = 16
+	DefaultRegion           = "BE"
+	DefaultFallbackInterval = 10 * time.Second
+	DefaultCommandTimeout   = 10 * time.Second
+	DefaultRecordQueue      = 10000
+	// legGrace is added to the ring timeout given to the engine: the
+	// controller hangs a leg up itself at the ring timeout, the engine's
+	// own timeout is only a backstop.
+	legGrace = 5 * time.Second
+	// maxAnnouncement bounds the wait for the end of one playback.
+	maxAnnouncement = 10 * time.Minute
+)
+
+// Config configures a Controller. Only Trunk is required.
+type Config struct {
+	// App is the engine's application name (ARI Stasis app); default "vms".
+	App string
+	// Trunk is the dial-string template of number destinations, e.g.
+	// "PJSIP/{number}@trunk-out": {number} is the E.164 number without
+	// '+', {e164} with it.
+	Trunk string
+	// PromptURL returns the media URI that plays a tenant prompt, e.g.
+	// "sound:http://vms:8080/media/prompts/<sha>.wav"; default
+	// "sound:<promptID>".
+	PromptURL func(promptID string) string
+	// DefaultRingTimeout is how long a number rings when its node sets no
+	// ring timeout; default 20 s.
+	DefaultRingTimeout time.Duration
+	// MenuTimeout is how long a menu waits for a digit when its node sets
+	// no timeout (and between the digits of a multi-digit choice);
+	// default 5 s.
+	MenuTimeout time.Duration
+	// MaxHops bounds tree hand-overs plus dynamic alternatives per call;
+	// default 16. A call over the bound is hung up.
+	MaxHops int
+	// Region is the numbering region callers' numbers are read in when
+	// they come in national form, and home for "international"; default BE.
+	Region string
+	// Now is the clock of routing decisions and call records (TRM-3
+	// office hours); default time.Now.
+	Now func() time.Time
+	// Random picks percent branches; default math/rand/v2.
+	Random func() uint32
+	// FallbackInterval is how often the ENG-3 static fallbacks are
+	// compared with the routes and updated in the engine; default 10 s.
+	FallbackInterval time.Duration
+	// CommandTimeout bounds one engine command; default 10 s.
+	CommandTimeout time.Duration
+	// RecordQueue bounds the call records waiting for the store (oldest
+	// dropped first when the store is down for long); default 10,000.
+	RecordQueue int
+}
+
+// withDefaults returns cfg with every zero field set.
+func (cfg Config) withDefaults() Config {
+	if cfg.App == "" {
+		cfg.App = DefaultApp
+	}
+	if cfg.PromptURL == nil {
+		cfg.PromptURL = func(id string) string { return "sound:" + id }
+	}
+	if cfg.DefaultRingTimeout <= 0 {
+		cfg.DefaultRingTimeout = DefaultRingTimeout
+	}
+	if cfg.MenuTimeout <= 0 {
+		cfg.MenuTimeout = DefaultMenuTimeout
+	}
+	if cfg.MaxHops <= 0 {
+		cfg.MaxHops = DefaultMaxHops
+	}
+	if cfg.Region == "" {
+		cfg.Region = DefaultRegion
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Random == nil {
+		cfg.Random = rand.Uint32
+	}
+	if cfg.FallbackInterval <= 0 {
+		cfg.FallbackInterval = DefaultFallbackInterval
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = DefaultCommandTimeout
+	}
+	if cfg.RecordQueue <= 0 {
+		cfg.RecordQueue = DefaultRecordQueue
+	}
+	return cfg
+}
+
+// Validate reports a configuration the controller cannot work with.
+func (cfg Config) Validate() error {
+	if !strings.Contains(cfg.Trunk, "{number}") && !strings.Contains(cfg.Trunk, "{e164}") {
+		return fmt.Errorf("controller: trunk %q: want a dial string with {number} or {e164}", cfg.Trunk)
+	}
+	return nil
+}
+
+// Route is what the controller needs to route calls to one dialed number.
+// A Route and its Plan are never modified once handed out: a call keeps
+// the Plan it started with (TRM-6).
+type Route struct {
+	TenantID, NumberID uint
+	// Number is the dialed number in E.164.
+	Number string
+	// TreeID and TreeVersion name the tree version Plan was compiled from.
+	TreeID      string
+	TreeVersion int
+	// Plan is the compiled tree; nil when the tree does not compile (then
+	// calls go to Fallback).
+	Plan *routing.Plan
+	// Active is false when the number is ported out (NUM-3) or otherwise
+	// not in service: its calls are refused.
+	Active bool
+	// Limit is the surge protection of the number (NUM-5).
+	Limit Limit
+	// Fallback is the static fallback destination in E.164 (ENG-3), also
+	// used when routing a call fails unexpectedly.
+	Fallback string
+	// InList reports whether a number is in a customer list (TRM-3).
+	InList func(list, number string) bool
+	// SitesDown holds the tenant's sites marked down (TRM-9).
+	SitesDown map[string]bool
+}
+
+// Overflow treatments of Limit.
+const (
+	OverflowBusy         = "busy"
+	OverflowAnnouncement = "announcement"
+)
+
+// Limit protects a number against traffic surges (NUM-5). Zero fields
+// mean no limit.
+type Limit struct {
+	// CallsPerSecond is the sustained rate of new calls accepted; bursts
+	// up to one second's worth (at least one call) pass.
+	CallsPerSecond float64
+	// MaxConcurrent is the most calls to the number at once.
+	MaxConcurrent int
+	// Overflow is the treatment of calls above the limit: OverflowBusy
+	// (default) or OverflowAnnouncement (answer, play OverflowPrompt, hang
+	// up).
+	Overflow       string
+	OverflowPrompt string
+}
+
+// ErrNoRoute is returned (wrapped) by Routes.Route for a number VMS does
+// not route; a nil Route with a nil error means the same.
+var ErrNoRoute = errors.New("controller: no route")
+
+// Routes gives the controller the routes of dialed numbers.
+type Routes interface {
+	// Route returns the route of a dialed number as the engine reports it
+	// (E.164 with or without '+', or national form).
+	Route(ctx context.Context, dialed string) (*Route, error)
+	// Tree returns the current plan and version of a tenant's tree, for
+	// "tree" destinations.
+	Tree(ctx context.Context, tenantID uint, treeID string) (*routing.Plan, int, error)
+}
+
+// FallbackSource is implemented by Routes that know the static fallback
+// destination of every routed number (ENG-3): dialed number (E.164) →
+// destination (E.164). The controller keeps the engine's copy current.
+type FallbackSource interface {
+	Fallbacks(ctx context.Context) (map[string]string, error)
+}
+
+// Records stores call records (TRM-8).
+type Records interface {
+	SaveCall(ctx context.Context, r *CallRecord) error
+}
+
+// Call outcomes (TRM-8).
+const (
+	OutcomeAnswered     = "answered"     // bridged with a destination
+	OutcomeBusy         = "busy"         // ended busy (busy node, or the last destination was busy)
+	OutcomeNoAnswer     = "no_answer"    // the last destination did not answer
+	OutcomeAbandoned    = "abandoned"    // the caller hung up before an answer
+	OutcomeFailed       = "failed"       // unreachable destinations or an internal failure
+	OutcomeAnnouncement = "announcement" // ended after an announcement or menu
+	OutcomeRejected     = "rejected"     // unknown, ported or inactive number, or a hang-up node
+	OutcomeOverflow     = "overflow"     // refused by surge protection (NUM-5)
+	OutcomeVoicemail    = "voicemail"    // a message was recorded
+)
+
+// Leg outcomes beyond the call outcomes above.
+const (
+	LegUnreachable = "unreachable" // congestion, no route, failure
+	LegRejected    = "rejected"    // declined by the destination
+	LegCancelled   = "cancelled"   // hung up by VMS while ringing
+)
+
+// CallRecord is the record every call leaves (TRM-8).
+type CallRecord struct {
+	// ID is the inbound channel id.
+	ID                 string
+	TenantID, NumberID uint
+	// Caller is the caller's number (E.164 when it could be read, else as
+	// presented; "" when withheld); Dialed is E.164 when routed.
+	Caller, Dialed string
+	TreeID         string
+	TreeVersion    int
+	ArrivedAt      time.Time
+	AnsweredAt     *time.Time // when a destination answered
+	EndedAt        *time.Time // nil while the call stays up (left to the engine)
+	Outcome        string
+	// Destination is the final destination: the E.164 number that
+	// answered, else the last destination or node reached.
+	Destination string
+	// Path is the trace of every routing decision, concatenated.
+	Path []routing.Step
+	// Legs are the outbound legs, in order.
+	Legs []Leg
+}
+
+// Leg is one outbound leg of a call.
+type Leg struct {
+	Destination string // E.164
+	NodeID      string
+	StartedAt   time.Time
+	AnsweredAt  *time.Time
+	EndedAt     time.Time
+	Outcome     string // answered, busy, no_answer, unreachable, rejected, cancelled
+	Cause       int    // Q.850 cause when the engine reported one
+}
+
+// Controller runs calls. Create it with New and run it with Run.
+type Controller struct {
+	cfg     Config
+	eng     engine.Engine
+	routes  Routes
+	log     *slog.Logger
+	records *recordWriter
+	surge   *surge
+
+	active atomic.Int64
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	calls   map[engine.ChannelID]*call // by inbound channel
+	adopted map[engine.ChannelID]bool  // channels held by adopted calls
+
+	fallbackKick chan struct{}
+}
+
+// New returns a Controller. records may be nil (records are then only
+// logged); log may be nil.
+func New(cfg Config, eng engine.Engine, routes Routes, records Records, log *slog.Logger) (*Controller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if eng == nil || routes == nil {
+		return nil, errors.New("controller: engine and routes are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	c := &Controller{
+		cfg:          cfg,
+		eng:          eng,
+		routes:       routes,
+		log:          log,
+		surge:        newSurge(),
+		calls:        make(map[engine.ChannelID]*call),
+		adopted:      make(map[engine.ChannelID]bool),
+		fallbackKick: make(chan struct{}, 1),
+	}
+	c.records = newRecordWriter(records, cfg.RecordQueue, log)
+	return c, nil
+}
+
+// ActiveCalls returns the number of calls the controller runs now,
+// adopted calls included.
+func (c *Controller) ActiveCalls() int { return int(c.active.Load()) }
+
+// Run reads the engine's Inbox and runs one goroutine per call until ctx
+// ends. Then calls that are bridged are left up in the engine (a restarted
+// VMS adopts them), calls still being routed are wound down (legs and
+// caller hung up, records saved), and Run returns nil once every call
+// goroutine ended and the records queue was flushed (or its flush timed
+// out).
+func (c *Controller) Run(ctx context.Context) error {
+	bg := context.WithoutCancel(ctx)
+	wctx, wcancel := context.WithCancel(bg)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.records.run(wctx)
+	}()
+	var aux sync.WaitGroup
+	if fs, ok := c.eng.(engine.FallbackStore); ok {
+		if src, ok := c.routes.(FallbackSource); ok {
+			aux.Add(1)
+			go func() {
+				defer aux.Done()
+				c.syncFallbacks(ctx, fs, src)
+			}()
+		}
+	}
+	inbox := c.eng.Inbox()
+	for {
+		ev, err := inbox.Next(ctx)
+		if err != nil {
+			break
+		}
+		c.handle(ctx, ev)
+	}
+	c.wg.Wait()
+	aux.Wait()
+	// Give the store a short while to take the last records.
+	flush, fcancel := context.WithTimeout(bg, 5*time.Second)
+	c.records.flush(flush)
+	fcancel()
+	wcancel()
+	<-writerDone
+	return nil
+}
+
+// handle dispatches one Inbox event; it never blocks on a call.
+func (c *Controller) handle(ctx context.Context, ev engine.Event) {
+	switch ev := ev.(type) {
+	case engine.CallArrived:
+		c.start(ctx, ev)
+	case engine.Reconnected:
+		c.reconnected(ctx, ev)
+		select {
+		case c.fallbackKick <- struct{}{}:
+		default:
+		}
+	case engine.Disconnected:
+		c.log.Warn("engine disconnected", slog.Any("err", ev.Err))
+	case engine.EndpointStateChanged:
+		// Agent presence belongs to ACD (a later issue).
+	default:
+		// Events of channels nobody holds: late events of legs already
+		// given up, or of channels hung up while adopted.
+		c.log.Debug("unclaimed engine event", slog.String("type", fmt.Sprintf("%T", ev)),
+			slog.String("channel", string(ev.EventChannel())))
+	}
+}
+
+// start launches the goroutine of a new inbound call.
+func (c *Controller) start(ctx context.Context, ev engine.CallArrived) {
+	k := newCall(c, ctx, ev)
+	c.mu.Lock()
+	c.calls[ev.Channel] = k
+	c.mu.Unlock()
+	c.active.Add(1)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer c.active.Add(-1)
+		defer func() {
+			c.mu.Lock()
+			delete(c.calls, ev.Channel)
+			c.mu.Unlock()
+		}()
+		k.run()
+	}()
+}
+
+// cmdCtx bounds one engine command; it outlives the Run context so that a
+// call can always be cleaned up.
+func (c *Controller) cmdCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), c.cfg.CommandTimeout)
+}
+
+// dialString turns an E.164 number into the engine's dial string.
+func (c *Controller) dialString(e164 string) string {
+	digits := strings.TrimPrefix(e164, "+")
+	s := strings.ReplaceAll(c.cfg.Trunk, "{number}", digits)
+	return strings.ReplaceAll(s, "{e164}", "+"+digits)
+}
