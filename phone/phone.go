@@ -197,7 +197,7 @@ func itoa(n int) string {
 // parseE164 parses a number already in E.164 form; nil when it is not a
 // valid number.
 func parseE164(e164 string) *phonenumbers.PhoneNumber {
-	if !strings.HasPrefix(e164, "+") || len(e164) > 16 {
+	if len(e164) < 3 || len(e164) > 16 || e164[0] != '+' || strings.Trim(e164[1:], "0123456789") != "" {
 		return nil
 	}
 	pn, err := phonenumbers.Parse(e164, "ZZ")
