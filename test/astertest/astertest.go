@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -533,7 +534,7 @@ func (a *Asterisk) waitReady(done <-chan struct{}) error {
 			return fmt.Errorf("asterisk exited during start-up")
 		default:
 		}
-		status, _, err := a.do(client, http.MethodGet, "/ari/asterisk/info", nil)
+		status, _, err := a.do(client, http.MethodGet, "/ari/asterisk/info", nil, nil)
 		if err == nil && status == http.StatusOK {
 			break
 		}
@@ -597,6 +598,11 @@ func (a *Asterisk) kill() {
 	a.cmd, a.done = nil, nil
 }
 
+// SIPAddr returns Asterisk's SIP UDP address, "127.0.0.1:<SIPPort>".
+func (a *Asterisk) SIPAddr() string {
+	return "127.0.0.1:" + strconv.Itoa(a.SIPPort)
+}
+
 // CLI runs one Asterisk CLI command (asterisk -rx) through the instance's
 // control socket and returns its output.
 func (a *Asterisk) CLI(t testing.TB, command string) string {
@@ -624,21 +630,42 @@ func (a *Asterisk) cli(command string) (string, error) {
 // status and body. For test set-up; VMS's own client lives in ari/.
 func (a *Asterisk) ARI(t testing.TB, method, path string, query url.Values) (int, []byte) {
 	t.Helper()
-	status, body, err := a.do(&http.Client{Timeout: 10 * time.Second}, method, path, query)
+	status, body, err := a.do(&http.Client{Timeout: 10 * time.Second}, method, path, query, nil)
 	if err != nil {
 		t.Fatalf("astertest: ARI %s %s: %v", method, path, err)
 	}
 	return status, body
 }
 
-func (a *Asterisk) do(client *http.Client, method, path string, query url.Values) (int, []byte, error) {
+// ARIJSON is ARI with a JSON request body.
+func (a *Asterisk) ARIJSON(t testing.TB, method, path string, query url.Values, body any) (int, []byte) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatalf("astertest: ARI %s %s: %v", method, path, err)
+	}
+	status, resp, err := a.do(&http.Client{Timeout: 10 * time.Second}, method, path, query, b)
+	if err != nil {
+		t.Fatalf("astertest: ARI %s %s: %v", method, path, err)
+	}
+	return status, resp
+}
+
+func (a *Asterisk) do(client *http.Client, method, path string, query url.Values, body []byte) (int, []byte, error) {
 	u := a.ARIURL + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequest(method, u, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u, rd)
 	if err != nil {
 		return 0, nil, fmt.Errorf("request: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.SetBasicAuth(a.ARIUser, a.ARIPassword)
 	resp, err := client.Do(req)
@@ -646,11 +673,11 @@ func (a *Asterisk) do(client *http.Client, method, path string, query url.Values
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return resp.StatusCode, nil, fmt.Errorf("read body: %w", err)
 	}
-	return resp.StatusCode, body, nil
+	return resp.StatusCode, data, nil
 }
 
 // DBGet returns an AstDB value read through the CLI, and whether it exists.
