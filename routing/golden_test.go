@@ -48,12 +48,12 @@ func golden(t *testing.T, name string, got []byte) {
 
 // scenario is one simulator question (TRM-7) and its answer.
 type scenario struct {
-	Name     string           `json:"name"`
-	Call     string           `json:"call"`
-	Kind     routing.Kind     `json:"kind"`
-	Node     string           `json:"node"`
-	Attempt  int              `json:"attempt,omitempty"`
-	Trace    []routing.Step   `json:"trace"`
+	Name    string         `json:"name"`
+	Call    string         `json:"call"`
+	Kind    routing.Kind   `json:"kind"`
+	Node    string         `json:"node"`
+	Attempt int            `json:"attempt,omitempty"`
+	Trace   []routing.Step `json:"trace"`
 }
 
 // TestExampleGolden runs the realistic example tree through the calls a
@@ -88,9 +88,13 @@ func TestExampleGolden(t *testing.T) {
 				return p.Evaluate(with(at("2026-11-29 23:00"), func(f *routing.Facts) { f.Caller = "+32475999999"; f.CallerKind = "mobile" }))
 			}},
 		{"menu 1 is sales", "pressed 1",
-			func() routing.Decision { return p.Resume("menu", with(at("2026-11-26 09:12"), func(f *routing.Facts) { f.Digits = "1" })) }},
+			func() routing.Decision {
+				return p.Resume("menu", with(at("2026-11-26 09:12"), func(f *routing.Facts) { f.Digits = "1" }))
+			}},
 		{"menu 2 is reception", "pressed 2",
-			func() routing.Decision { return p.Resume("menu", with(at("2026-11-26 09:12"), func(f *routing.Facts) { f.Digits = "2" })) }},
+			func() routing.Decision {
+				return p.Resume("menu", with(at("2026-11-26 09:12"), func(f *routing.Facts) { f.Digits = "2" }))
+			}},
 		{"menu timeout replays", "no digits, first try",
 			func() routing.Decision { return p.Resume("menu", at("2026-11-26 09:12")) }},
 		{"menu invalid twice more goes to reception", "pressed 7 on the last try",
@@ -102,7 +106,9 @@ func TestExampleGolden(t *testing.T) {
 		{"reception no answer rings the mobile", "reception no answer",
 			func() routing.Decision { return p.Next("reception", routing.OutcomeNoAnswer, at("2026-11-26 09:12")) }},
 		{"reception unreachable takes the fallback", "reception unreachable",
-			func() routing.Decision { return p.Next("reception", routing.OutcomeUnreachable, at("2026-11-26 09:12")) }},
+			func() routing.Decision {
+				return p.Next("reception", routing.OutcomeUnreachable, at("2026-11-26 09:12"))
+			}},
 		{"mobile no answer plays sorry", "mobile no answer",
 			func() routing.Decision { return p.Next("mobile", routing.OutcomeNoAnswer, at("2026-11-26 09:12")) }},
 		{"sales closed goes to reception", "sales closed",
@@ -174,4 +180,3 @@ func TestInvalidGolden(t *testing.T) {
 	got, _ := json.MarshalIndent(verr, "", "  ")
 	golden(t, "invalid.golden.json", append(got, '\n'))
 }
-
