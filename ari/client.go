@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -64,18 +63,21 @@ type Client struct {
 	log    *slog.Logger
 	router *engine.Router
 
-	mu         sync.Mutex
-	connected  bool
-	everUp     bool
-	originated map[engine.ChannelID]*legState // legs VMS originated and not yet ended
-	recordings map[engine.RecordingID]engine.ChannelID
+	mu          sync.Mutex
+	connected   bool
+	everUp      bool
+	originated  map[engine.ChannelID]*legState // legs VMS originated and not yet ended
+	hangupCause map[engine.ChannelID]int       // cause of a pending hangup request
+	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
+	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
 	closeOnce sync.Once
 	closed    chan struct{}
 }
 
 type legState struct {
-	answered bool
+	answered   bool
+	dialStatus string
 }
 
 var (
@@ -133,15 +135,16 @@ func New(cfg Config) (*Client, error) {
 		IdleConnTimeout:     60 * time.Second,
 	}
 	return &Client{
-		cfg:        cfg,
-		base:       base,
-		wsURL:      ws.String(),
-		http:       &http.Client{Transport: tr},
-		log:        cfg.Logger.With(slog.String("engine", "ari"), slog.String("app", cfg.App)),
-		router:     engine.NewRouter(),
-		originated: make(map[engine.ChannelID]*legState),
-		recordings: make(map[engine.RecordingID]engine.ChannelID),
-		closed:     make(chan struct{}),
+		cfg:         cfg,
+		base:        base,
+		wsURL:       ws.String(),
+		http:        &http.Client{Transport: tr},
+		log:         cfg.Logger.With(slog.String("engine", "ari"), slog.String("app", cfg.App)),
+		router:      engine.NewRouter(),
+		originated:  make(map[engine.ChannelID]*legState),
+		hangupCause: make(map[engine.ChannelID]int),
+		continued:   make(map[engine.ChannelID]struct{}),
+		closed:      make(chan struct{}),
 	}, nil
 }
 
@@ -260,8 +263,5 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("status %d: %s", e.Code, e.Message) }
-
-// isNotFound reports whether err is ErrNotFound.
-func isNotFound(err error) bool { return errors.Is(err, engine.ErrNotFound) }
 
 func esc(s string) string { return url.PathEscape(s) }

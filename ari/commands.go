@@ -189,13 +189,7 @@ func (c *Client) StartRecording(ctx context.Context, req engine.RecordRequest) e
 	if req.MaxDuration > 0 {
 		q.Set("maxDurationSeconds", strconv.Itoa(int((req.MaxDuration+time.Second-1)/time.Second)))
 	}
-	c.mu.Lock()
-	c.recordings[req.ID] = req.Channel
-	c.mu.Unlock()
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(req.Channel))+"/record", q, nil, nil); err != nil {
-		c.mu.Lock()
-		delete(c.recordings, req.ID)
-		c.mu.Unlock()
 		return fmt.Errorf("ari: record %s on %s: %w", req.ID, req.Channel, err)
 	}
 	return nil

@@ -157,6 +157,9 @@ func (c *Client) read(ctx context.Context, conn *websocket.Conn) error {
 		if typ != websocket.MessageText {
 			continue
 		}
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			c.log.Debug("ari event", slog.String("raw", string(data)))
+		}
 		m, err := DecodeMessage(data)
 		if err != nil {
 			c.log.Warn("ari: bad event", slog.Any("err", err), slog.Int("bytes", len(data)))

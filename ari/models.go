@@ -98,6 +98,8 @@ type Message struct {
 	CauseText   string         `json:"cause_txt"`
 	Digit       string         `json:"digit"`
 	DurationMs  int            `json:"duration_ms"`
+	Peer        *Channel       `json:"peer"`
+	DialStatus  string         `json:"dialstatus"`
 }
 
 // DecodeMessage decodes one WebSocket message. It fails on malformed JSON

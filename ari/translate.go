@@ -59,6 +59,48 @@ func (c *Client) translate(m Message) []engine.Event {
 			return []engine.Event{engine.ChannelAnswered{Channel: id, At: at}}
 		}
 		return nil
+	case "ChannelHangupRequest":
+		if m.Channel != nil && m.Cause != 0 {
+			c.mu.Lock()
+			c.hangupCause[engine.ChannelID(m.Channel.ID)] = m.Cause
+			c.mu.Unlock()
+		}
+		return nil
+	case "Dial":
+		// An originated leg's dial result: Local channels report busy or
+		// congestion here only, their ChannelDestroyed has cause 0.
+		if m.Peer == nil || m.DialStatus == "" {
+			return nil
+		}
+		c.mu.Lock()
+		if leg := c.originated[engine.ChannelID(m.Peer.ID)]; leg != nil {
+			leg.dialStatus = m.DialStatus
+		}
+		c.mu.Unlock()
+		return nil
+	case "StasisEnd":
+		// The application loses the channel. Unless it was handed back to
+		// the dialplan on purpose, that is the end of the call for VMS:
+		// Asterisk sends no ChannelDestroyed for a channel that left Stasis
+		// and still runs dialplan.
+		if m.Channel == nil {
+			return nil
+		}
+		id := engine.ChannelID(m.Channel.ID)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if _, ok := c.continued[id]; ok {
+			delete(c.continued, id)
+			return nil
+		}
+		cause := c.hangupCause[id]
+		delete(c.hangupCause, id)
+		delete(c.originated, id)
+		c.ended.add(id)
+		if cause == 0 {
+			cause = engine.CauseNormalClearing
+		}
+		return []engine.Event{engine.ChannelHungup{Channel: id, Cause: cause, CauseText: causeText(cause), At: at}}
 	case "ChannelDestroyed":
 		if m.Channel == nil {
 			return nil
@@ -67,11 +109,23 @@ func (c *Client) translate(m Message) []engine.Event {
 		c.mu.Lock()
 		leg := c.originated[id]
 		delete(c.originated, id)
+		delete(c.hangupCause, id)
+		delete(c.continued, id)
+		seen := c.ended.remove(id)
 		c.mu.Unlock()
+		if seen {
+			return nil // already reported at StasisEnd
+		}
 		if leg != nil && !leg.answered {
+			cause, text := m.Cause, m.CauseText
+			if cause == 0 {
+				if dc := dialStatusCause(leg.dialStatus); dc != 0 {
+					cause, text = dc, causeText(dc)
+				}
+			}
 			return []engine.Event{engine.OriginateFailed{
-				Channel: id, Cause: m.Cause, CauseText: m.CauseText,
-				Outcome: engine.CauseOutcome(m.Cause), At: at,
+				Channel: id, Cause: cause, CauseText: text,
+				Outcome: engine.CauseOutcome(cause), At: at,
 			}}
 		}
 		return []engine.Event{engine.ChannelHungup{Channel: id, Cause: m.Cause, CauseText: m.CauseText, At: at}}
@@ -116,9 +170,6 @@ func (c *Client) translate(m Message) []engine.Event {
 		}
 		id := engine.RecordingID(m.Recording.Name)
 		ch := targetChannel(m.Recording.TargetURI)
-		c.mu.Lock()
-		delete(c.recordings, id)
-		c.mu.Unlock()
 		if m.Type == "RecordingFinished" {
 			return []engine.Event{engine.RecordingFinished{
 				Recording: id, Channel: ch, Duration: time.Duration(m.Recording.Duration) * time.Second, At: at,
@@ -146,4 +197,70 @@ func endpointState(s string) engine.EndpointState {
 		return engine.EndpointOffline
 	}
 	return engine.EndpointUnknown
+}
+
+// dialStatusCause maps an ARI Dial event's dialstatus to a Q.850 cause.
+func dialStatusCause(status string) int {
+	switch status {
+	case "BUSY":
+		return engine.CauseUserBusy
+	case "NOANSWER":
+		return engine.CauseNoAnswer
+	case "CONGESTION":
+		return engine.CauseSwitchCongestion
+	case "CHANUNAVAIL":
+		return engine.CauseNoRoute
+	case "CANCEL":
+		return engine.CauseNormalClearing
+	}
+	return 0
+}
+
+// causeText names the causes the driver fills in itself.
+func causeText(cause int) string {
+	switch cause {
+	case engine.CauseNormalClearing:
+		return "Normal Clearing"
+	case engine.CauseUserBusy:
+		return "User busy"
+	case engine.CauseNoAnswer:
+		return "User alerting, no answer"
+	case engine.CauseSwitchCongestion:
+		return "Switching equipment congestion"
+	case engine.CauseNoRoute:
+		return "No route to destination"
+	}
+	return ""
+}
+
+// idRing is a bounded set of recently ended channels, so that a late
+// ChannelDestroyed is not reported twice. Old entries fall out first.
+type idRing struct {
+	set  map[engine.ChannelID]struct{}
+	fifo []engine.ChannelID
+	next int
+}
+
+const endedMemory = 8192
+
+func (r *idRing) add(id engine.ChannelID) {
+	if r.set == nil {
+		r.set = make(map[engine.ChannelID]struct{}, endedMemory)
+		r.fifo = make([]engine.ChannelID, endedMemory)
+	}
+	if old := r.fifo[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.fifo[r.next] = id
+	r.next = (r.next + 1) % endedMemory
+	r.set[id] = struct{}{}
+}
+
+// remove reports whether id was in the set and takes it out.
+func (r *idRing) remove(id engine.ChannelID) bool {
+	if _, ok := r.set[id]; !ok {
+		return false
+	}
+	delete(r.set, id)
+	return true
 }

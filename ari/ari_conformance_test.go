@@ -1,0 +1,152 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vmsplatform/vms/engine"
+	"github.com/vmsplatform/vms/engine/enginetest"
+	"github.com/vmsplatform/vms/test/astertest"
+)
+
+// conformanceDialplan gives the conformance suite its destinations as
+// Local channels (no SIP peer needed) and the caller's side of inbound
+// calls.
+const conformanceDialplan = `
+[conf-answer]
+exten => s,1,Answer()
+ same => n,Wait(60)
+ same => n,Hangup()
+
+[conf-busy]
+exten => s,1,Busy(5)
+
+[conf-congestion]
+exten => s,1,Congestion(5)
+
+[conf-ring]
+exten => s,1,Ringing()
+ same => n,Wait(120)
+
+; The caller's half of an inbound Local call: once VMS answered, send the
+; digits in CONF_DTMF, then stay on the line.
+[conf-caller]
+exten => s,1,Wait(0.3)
+ same => n,ExecIf($["${CONF_DTMF}" != ""]?SendDTMF(${CONF_DTMF},250))
+ same => n,Wait(60)
+ same => n,Hangup()
+`
+
+// TestConformance runs enginetest.Conformance against a real Asterisk
+// (ENG-1). It needs the Asterisk root of test/asterisk/install.sh and root
+// privileges; astertest skips (or fails under CI=true) without them.
+func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Asterisk: not in -short")
+	}
+	a := astertest.Start(t, astertest.Options{Dialplan: conformanceDialplan})
+	// A prompt file inside the instance's directory, played by absolute
+	// path (the root's stock "en" sound set is empty).
+	if err := os.WriteFile(a.Dir+"/beep.wav", beepWAV(200*time.Millisecond), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	media := "sound:" + strings.TrimPrefix(a.Dir, a.Root) + "/beep"
+
+	enginetest.Conformance(t, func(t *testing.T) enginetest.Target {
+		c := connect(t, a)
+		return enginetest.Target{
+			Engine: c,
+			Call: func(ctx context.Context, caller, dialed, dtmf string) error {
+				// The half running vms-inbound enters Stasis; the other half
+				// plays the caller in conf-caller.
+				q := url.Values{
+					"endpoint":  {"Local/" + dialed + "@vms-inbound/n"},
+					"context":   {"conf-caller"},
+					"extension": {"s"},
+					"priority":  {"1"},
+					"callerId":  {caller},
+					"timeout":   {"10"},
+				}
+				body := map[string]any{"variables": map[string]string{"CONF_DTMF": dtmf}}
+				return c.do(ctx, http.MethodPost, "/channels", q, body, nil)
+			},
+			Answers:     "Local/s@conf-answer",
+			Busy:        "Local/s@conf-busy",
+			Unreachable: "Local/s@conf-congestion",
+			NoAnswer:    "Local/s@conf-ring",
+			Media:       media,
+		}
+	})
+}
+
+// connect returns a Client running against a, once its events WebSocket is
+// up.
+func connect(t *testing.T, a *astertest.Asterisk) *Client {
+	t.Helper()
+	var logger *slog.Logger
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := New(Config{URL: a.ARIURL, User: a.ARIUser, Password: a.ARIPassword, App: a.App, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		c.Close()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	for {
+		ev, err := c.Inbox().Next(wctx)
+		if err != nil {
+			t.Fatalf("events WebSocket not up: %v", err)
+		}
+		if _, ok := ev.(engine.Reconnected); ok {
+			return c
+		}
+	}
+}
+
+// beepWAV returns a 440 Hz tone as an 8 kHz 16-bit mono WAV.
+func beepWAV(d time.Duration) []byte {
+	const rate = 8000
+	n := int(d.Seconds() * rate)
+	var pcm bytes.Buffer
+	for i := range n {
+		v := int16(8000 * math.Sin(2*math.Pi*440*float64(i)/rate))
+		binary.Write(&pcm, binary.LittleEndian, v)
+	}
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("RIFF")
+	w(uint32(36 + pcm.Len()))
+	b.WriteString("WAVEfmt ")
+	w(uint32(16))
+	w(uint16(1)) // PCM
+	w(uint16(1)) // mono
+	w(uint32(rate))
+	w(uint32(rate * 2))
+	w(uint16(2))
+	w(uint16(16))
+	b.WriteString("data")
+	w(uint32(pcm.Len()))
+	b.Write(pcm.Bytes())
+	return b.Bytes()
+}
