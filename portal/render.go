@@ -77,6 +77,26 @@ func loadPages() (*pages, error) {
 			}
 			return false
 		},
+		// ferr shows the error of one form field (or of the whole form
+		// for field ""), announced to screen readers.
+		"ferr": func(errs map[string]string, field string) template.HTML {
+			m, ok := errs[field]
+			if !ok {
+				return ""
+			}
+			id := "err-" + field
+			if field == "" {
+				id = "err-form"
+			}
+			return template.HTML(`<p class="field-error" role="alert" id="` + template.HTMLEscapeString(id) + `">` + template.HTMLEscapeString(m) + `</p>`)
+		},
+		// invalid marks a field that has an error.
+		"invalid": func(errs map[string]string, field string) template.HTMLAttr {
+			if _, ok := errs[field]; !ok {
+				return ""
+			}
+			return template.HTMLAttr(`aria-invalid="true" aria-describedby="err-` + template.HTMLEscapeString(field) + `"`)
+		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
