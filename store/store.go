@@ -132,8 +132,10 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// No _time_format: the driver's default already writes
+	// "2006-01-02 15:04:05.999999999-07:00", and in glebarez/go-sqlite
+	// v1.21.2 setting _time_format makes it ignore _txlock.
 	q.Set("_txlock", "immediate")
-	q.Set("_time_format", "sqlite")
 	return "file:" + path + "?" + q.Encode()
 }
 
