@@ -265,8 +265,10 @@ func (r *CallResult) readRTT(file string) error {
 	return nil
 }
 
-// finalStatuses returns, per call in order of its first message, the last
-// final status received for its INVITE (0 when none came).
+// finalStatuses returns, per call this side placed (an INVITE it sent), in
+// order, the last final status received for that INVITE (0 when none
+// came). Stray messages of other calls (e.g. late retransmissions to a
+// reused port) are ignored.
 func finalStatuses(msgs []Message) []int {
 	var order []string
 	status := map[string]int{}
@@ -276,6 +278,9 @@ func finalStatuses(msgs []Message) []int {
 			continue
 		}
 		if _, ok := status[id]; !ok {
+			if m.Received || m.Method() != "INVITE" {
+				continue
+			}
 			order = append(order, id)
 			status[id] = 0
 		}

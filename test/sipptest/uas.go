@@ -3,11 +3,11 @@ package sipptest
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -86,14 +86,12 @@ type UASPeer struct {
 func UAS(t testing.TB, opts UASOptions) *UASPeer {
 	t.Helper()
 	sipp := sippPath(t)
-	port := opts.Port
-	if port == 0 {
-		port = FreeUDPPort(t)
-	}
-	dir := t.TempDir()
-	p := &UASPeer{Port: port, Mode: opts.Mode, dir: dir, trace: filepath.Join(dir, "messages.log")}
 	if opts.Mode == Unreachable {
-		return p
+		port := opts.Port
+		if port == 0 {
+			port = FreeUDPPort(t)
+		}
+		return &UASPeer{Port: port, Mode: opts.Mode}
 	}
 	var name string
 	switch opts.Mode {
@@ -106,6 +104,28 @@ func UAS(t testing.TB, opts UASOptions) *UASPeer {
 	default:
 		t.Fatalf("sipptest: unknown UAS mode %v", opts.Mode)
 	}
+	// A port the kernel just released can be taken again before SIPp binds
+	// it (other tests run in parallel): pick another and retry.
+	for attempt := 1; ; attempt++ {
+		port := opts.Port
+		if port == 0 {
+			port = FreeUDPPort(t)
+		}
+		p, err := startUAS(t, sipp, name, port, opts)
+		if err == nil {
+			return p
+		}
+		if opts.Port != 0 || attempt == 5 {
+			t.Fatalf("sipptest: uas %s on port %d: %v", opts.Mode, port, err)
+		}
+	}
+}
+
+// startUAS starts one SIPp UAS and waits until it listens.
+func startUAS(t testing.TB, sipp, name string, port int, opts UASOptions) (*UASPeer, error) {
+	t.Helper()
+	dir := t.TempDir()
+	p := &UASPeer{Port: port, Mode: opts.Mode, dir: dir, trace: filepath.Join(dir, "messages.log")}
 	scenario := renderScenario(t, dir, name, struct{ HoldMs int64 }{opts.Hold.Milliseconds()})
 	mp := freeMediaPort(t)
 	args := []string{
@@ -118,15 +138,15 @@ func UAS(t testing.TB, opts UASOptions) *UASPeer {
 	}
 	out, err := os.Create(filepath.Join(dir, "sipp.out"))
 	if err != nil {
-		t.Fatalf("sipptest: %v", err)
+		return nil, fmt.Errorf("sipp output: %w", err)
 	}
 	cmd := exec.Command(sipp, args...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = nil, out // the screen is of no use; errors are
+	cmd.Stderr = out // the screen (stdout) is of no use here
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		t.Fatalf("sipptest: start sipp uas: %v", err)
+		return nil, fmt.Errorf("start sipp: %w", err)
 	}
 	p.cmd, p.done = cmd, make(chan struct{})
 	go func() {
@@ -134,17 +154,18 @@ func UAS(t testing.TB, opts UASOptions) *UASPeer {
 		out.Close()
 		close(p.done)
 	}()
+	if err := p.waitListening(10 * time.Second); err != nil {
+		p.Stop()
+		errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		return nil, fmt.Errorf("%w: %s", err, strings.TrimSpace(string(errs)))
+	}
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
 			dumpLogs(t, "UAS "+opts.Mode.String()+" :"+strconv.Itoa(port), dir)
 		}
 	})
-	if err := p.waitListening(10 * time.Second); err != nil {
-		dumpLogs(t, "UAS", dir)
-		t.Fatalf("sipptest: uas %s on port %d: %v", opts.Mode, port, err)
-	}
-	return p
+	return p, nil
 }
 
 // waitListening polls until SIPp has bound its port.
@@ -156,16 +177,33 @@ func (p *UASPeer) waitListening(timeout time.Duration) error {
 			return errors.New("sipp exited")
 		default:
 		}
-		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p.Port))
-		if err != nil {
-			return nil // taken: SIPp listens
+		// Look, do not touch: binding the port to probe it would steal it
+		// from SIPp while it starts.
+		if udpBound(p.Port) {
+			return nil
 		}
-		c.Close()
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not listening after %s", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// udpBound reports whether some socket is bound to the UDP port (IPv4),
+// from /proc/net/udp.
+func udpBound(port int) bool {
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return false
+	}
+	want := fmt.Sprintf(":%04X", port)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasSuffix(f[1], want) {
+			return true
+		}
+	}
+	return false
 }
 
 // Stop kills the peer's SIPp (calls in progress end abruptly). Safe to call
