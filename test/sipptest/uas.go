@@ -57,6 +57,9 @@ type UASOptions struct {
 	Hold time.Duration
 	// Port is the UDP port on 127.0.0.1; 0 picks a free one.
 	Port int
+	// NoTrace turns the message trace off (for load runs); Invites then
+	// returns nothing.
+	NoTrace bool
 }
 
 // Invite is an INVITE a UAS peer received (retransmissions counted once).
@@ -132,9 +135,11 @@ func startUAS(t testing.TB, sipp, name string, port int, opts UASOptions) (*UASP
 		"-sf", scenario,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(mp),
-		"-trace_msg", "-message_file", p.trace,
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
 		"-nostdin",
+	}
+	if !opts.NoTrace {
+		args = append(args, "-trace_msg", "-message_file", p.trace)
 	}
 	out, err := os.Create(filepath.Join(dir, "sipp.out"))
 	if err != nil {
