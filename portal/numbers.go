@@ -353,7 +353,7 @@ func (s *Server) apiPortOutNumber(c echo.Context) error {
 
 // numberForm is the add/edit form as typed.
 type numberForm struct {
-	Number, Label, EntityID, Status                                              string
+	Number, Label, EntityID, Status                                           string
 	OnNetwork, CNIP, EnterpriseSwitch, OneCompanyNumber, MarketingDestination bool
 }
 

@@ -1,0 +1,385 @@
+package portal
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vmsplatform/vms/store"
+	"github.com/vmsplatform/vms/store/storetest"
+)
+
+// authzKind says who may call a route.
+type authzKind int
+
+const (
+	public   authzKind = iota // anyone, logged in or not
+	self                      // any logged-in user, on their own data
+	filtered                  // any logged-in user; answers only what they may see
+	tenant                    // users of the tenant in :tid (and operator staff)
+	operator                  // operator staff only
+)
+
+// authzCase is the authorisation expectation of one route.
+type authzCase struct {
+	kind authzKind
+	// obj names the fixture the :id parameter refers to: number, user,
+	// entity, rep, order, token (an API token of A's admin) or opuser.
+	obj string
+	// body is a valid request body for a write: JSON for the API, form
+	// values for pages. A missing check would then really change data,
+	// which the before/after comparison catches.
+	body any
+}
+
+// authzCases holds one case per registered route, keyed "METHOD PATH".
+// A route missing here fails TestAuthorizationWalk.
+var authzCases = map[string]authzCase{
+	"GET /healthz":                    {kind: public},
+	"GET /readyz":                     {kind: public},
+	"GET /metrics":                    {kind: public},
+	"GET /static/:hash/:name":         {kind: public},
+	"GET /login":                      {kind: public},
+	"POST /login":                     {kind: public},
+	"GET /first-login/:token":         {kind: public},
+	"POST /first-login/:token":        {kind: public},
+	"POST /logout":                    {kind: public},
+	"GET /api/docs":                   {kind: public},
+	"GET /api/v1/openapi.json":        {kind: public},
+	"GET /":                           {kind: self},
+	"GET /account":                    {kind: self},
+	"POST /account/tokens":            {kind: self, body: url.Values{"name": {"x"}}},
+	"POST /account/tokens/:id/delete": {kind: self, obj: "token"},
+	"GET /api/v1/me":                  {kind: self},
+	"GET /api/v1/tokens":              {kind: self},
+	"POST /api/v1/tokens":             {kind: self, body: map[string]any{"name": "x"}},
+	"DELETE /api/v1/tokens/:id":       {kind: self, obj: "token"},
+
+	"GET /api/v1/tenants":        {kind: filtered},
+	"POST /api/v1/tenants":       {kind: operator, body: map[string]any{"name": "Intruder", "formula": "Classic"}},
+	"GET /api/v1/tenants/:tid":   {kind: tenant},
+	"PATCH /api/v1/tenants/:tid": {kind: tenant, body: map[string]any{"name": "Renamed"}},
+	"GET /operator/tenants":      {kind: operator},
+	"POST /operator/tenants":     {kind: operator, body: url.Values{"name": {"Intruder"}, "formula": {"Classic"}}},
+	"GET /tenants/:tid":          {kind: tenant},
+	"POST /tenants/:tid":         {kind: tenant, body: url.Values{"name": {"Renamed"}, "time_zone": {"Europe/Paris"}, "region": {"FR"}}},
+
+	"GET /api/v1/tenants/:tid/orders":               {kind: tenant},
+	"POST /api/v1/tenants/:tid/orders":              {kind: tenant, body: map[string]any{"kind": "termination"}},
+	"POST /api/v1/tenants/:tid/orders/:id/activate": {kind: tenant, obj: "order"},
+	"POST /tenants/:tid/orders":                     {kind: tenant, body: url.Values{"kind": {"termination"}}},
+	"POST /tenants/:tid/orders/:id/activate":        {kind: tenant, obj: "order"},
+
+	"GET /api/v1/tenants/:tid/entities":        {kind: tenant},
+	"POST /api/v1/tenants/:tid/entities":       {kind: tenant, body: map[string]any{"name": "Intruder entity"}},
+	"DELETE /api/v1/tenants/:tid/entities/:id": {kind: tenant, obj: "entity"},
+	"POST /tenants/:tid/entities":              {kind: tenant, body: url.Values{"name": {"Intruder entity"}}},
+	"POST /tenants/:tid/entities/:id/delete":   {kind: tenant, obj: "entity"},
+
+	"GET /api/v1/tenants/:tid/representatives":        {kind: tenant},
+	"POST /api/v1/tenants/:tid/representatives":       {kind: tenant, body: map[string]any{"name": "Eve", "email": "eve@evil.example"}},
+	"DELETE /api/v1/tenants/:tid/representatives/:id": {kind: tenant, obj: "rep"},
+	"POST /tenants/:tid/representatives":              {kind: tenant, body: url.Values{"name": {"Eve"}, "email": {"eve@evil.example"}}},
+	"POST /tenants/:tid/representatives/:id/delete":   {kind: tenant, obj: "rep"},
+
+	"GET /api/v1/tenants/:tid/numbers":               {kind: tenant},
+	"POST /api/v1/tenants/:tid/numbers":              {kind: tenant, body: map[string]any{"number": "02 211 99 99"}},
+	"GET /api/v1/tenants/:tid/numbers/:id":           {kind: tenant, obj: "number"},
+	"PATCH /api/v1/tenants/:tid/numbers/:id":         {kind: tenant, obj: "number", body: map[string]any{"label": "hijacked"}},
+	"DELETE /api/v1/tenants/:tid/numbers/:id":        {kind: tenant, obj: "number"},
+	"POST /api/v1/tenants/:tid/numbers/:id/port-out": {kind: tenant, obj: "number"},
+	"GET /tenants/:tid/numbers":                      {kind: tenant},
+	"POST /tenants/:tid/numbers":                     {kind: tenant, body: url.Values{"number": {"02 211 99 99"}}},
+	"GET /tenants/:tid/numbers/:id":                  {kind: tenant, obj: "number"},
+	"POST /tenants/:tid/numbers/:id":                 {kind: tenant, obj: "number", body: url.Values{"label": {"hijacked"}, "status": {"active"}}},
+	"POST /tenants/:tid/numbers/:id/delete":          {kind: tenant, obj: "number"},
+	"POST /tenants/:tid/numbers/:id/port-out":        {kind: tenant, obj: "number"},
+
+	"GET /api/v1/tenants/:tid/users":                 {kind: tenant},
+	"POST /api/v1/tenants/:tid/users":                {kind: tenant, body: map[string]any{"email": "mole@evil.example", "name": "Mole", "role": "admin"}},
+	"GET /api/v1/tenants/:tid/users/:id":             {kind: tenant, obj: "user"},
+	"PATCH /api/v1/tenants/:tid/users/:id":           {kind: tenant, obj: "user", body: map[string]any{"role": "admin"}},
+	"DELETE /api/v1/tenants/:tid/users/:id":          {kind: tenant, obj: "user"},
+	"POST /api/v1/tenants/:tid/users/:id/login-link": {kind: tenant, obj: "user"},
+	"GET /tenants/:tid/users":                        {kind: tenant},
+	"POST /tenants/:tid/users":                       {kind: tenant, body: url.Values{"email": {"mole@evil.example"}, "name": {"Mole"}, "role": {"admin"}}},
+	"POST /tenants/:tid/users/:id":                   {kind: tenant, obj: "user", body: url.Values{"role": {"admin"}}},
+	"POST /tenants/:tid/users/:id/delete":            {kind: tenant, obj: "user"},
+	"POST /tenants/:tid/users/:id/login-link":        {kind: tenant, obj: "user"},
+
+	"GET /api/v1/operator/users":                 {kind: operator},
+	"POST /api/v1/operator/users":                {kind: operator, body: map[string]any{"email": "mole@evil.example", "name": "Mole", "role": "BGC-ADMIN"}},
+	"PATCH /api/v1/operator/users/:id":           {kind: operator, obj: "opuser", body: map[string]any{"role": "BGC-ADMIN"}},
+	"DELETE /api/v1/operator/users/:id":          {kind: operator, obj: "opuser"},
+	"POST /api/v1/operator/users/:id/login-link": {kind: operator, obj: "opuser"},
+	"GET /operator/users":                        {kind: operator},
+	"POST /operator/users":                       {kind: operator, body: url.Values{"email": {"mole@evil.example"}, "name": {"Mole"}, "role": {"BGC-ADMIN"}}},
+	"POST /operator/users/:id":                   {kind: operator, obj: "opuser", body: url.Values{"role": {"BGC-ADMIN"}}},
+	"POST /operator/users/:id/delete":            {kind: operator, obj: "opuser"},
+	"POST /operator/users/:id/login-link":        {kind: operator, obj: "opuser"},
+
+	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
+	"GET /api/v1/audit":              {kind: operator},
+	"GET /tenants/:tid/audit":        {kind: tenant},
+	"GET /operator/audit":            {kind: operator},
+}
+
+// routeKeys returns "METHOD PATH" of every route the server registered,
+// without Echo's internal not-found routes.
+func routeKeys(s *Server) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range s.Routes() {
+		if r.Method == echo.RouteNotFound || strings.HasSuffix(r.Path, "/*") {
+			continue
+		}
+		k := r.Method + " " + r.Path
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// objID returns the id of the fixture obj in f (the operator user for
+// opuser).
+func (h *harness) objID(f tenantFixture, obj string) uint {
+	switch obj {
+	case "number":
+		return f.Number.ID
+	case "user":
+		return f.RW.ID
+	case "entity":
+		return f.Entity.ID
+	case "rep":
+		return f.Rep.ID
+	case "order":
+		return f.Order.ID
+	case "token":
+		return f.Token
+	case "opuser":
+		return h.OpRW.ID
+	}
+	return 0
+}
+
+// path fills in the route's parameters: tenant tid, object of fixture of.
+func (h *harness) path(route string, tid uint, of tenantFixture, obj string) string {
+	r := strings.NewReplacer(":tid", fmt.Sprint(tid), ":id", fmt.Sprint(h.objID(of, obj)),
+		":token", "not-a-real-token", ":hash", "0", ":name", "style.css")
+	return r.Replace(route)
+}
+
+// call makes one request of the walk as u, with the case's body.
+func (h *harness) call(u *store.User, method, path string, c authzCase) response {
+	if strings.HasPrefix(path, "/api/") {
+		var body any
+		if isWrite(method) {
+			body = c.body
+			if body == nil {
+				body = map[string]any{}
+			}
+		}
+		return h.api(u, method, path, body)
+	}
+	var form url.Values
+	if v, ok := c.body.(url.Values); ok {
+		form = url.Values{}
+		for k, vs := range v {
+			form[k] = append([]string(nil), vs...)
+		}
+	}
+	return h.page(u, method, path, form)
+}
+
+// TestAuthorizationWalk proves POR-2 and POR-5 route by route: every
+// registered route (pages and API) has a case; anonymous callers are
+// refused; a user of tenant B sees nothing of tenant A, whether through
+// A's ids or A's objects under B's path; read-only users, supervisors and
+// agents change nothing; and operator-only routes refuse tenant users.
+func TestAuthorizationWalk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st)
+		A, B := h.A, h.B
+		secretsOfA := []string{A.T.Name, A.Number.E164, A.Admin.Email, A.RW.Email, A.Rep.Email, A.Entity.Name}
+		secretsOfB := []string{B.T.Name, B.Number.E164, B.Admin.Email, B.Rep.Email}
+		noneOf := func(t *testing.T, who string, r response, secrets []string) {
+			t.Helper()
+			for _, s := range secrets {
+				if strings.Contains(r.Body, s) {
+					t.Errorf("%s: the answer (%d) contains %q", who, r.Status, s)
+				}
+			}
+		}
+		refused := func(t *testing.T, who string, r response, allowed ...int) {
+			t.Helper()
+			for _, s := range allowed {
+				if r.Status == s {
+					return
+				}
+			}
+			t.Errorf("%s: status %d, want one of %v\n%.300s", who, r.Status, allowed, r.Body)
+		}
+		unchanged := func(t *testing.T, who string, before string) {
+			t.Helper()
+			if after := h.dump(); after != before {
+				bl, al := strings.Split(before, "\n"), strings.Split(after, "\n")
+				for i := range min(len(bl), len(al)) {
+					if bl[i] != al[i] {
+						t.Errorf("%s changed data:\nbefore: %s\nafter:  %s", who, bl[i], al[i])
+						return
+					}
+				}
+				t.Errorf("%s changed data", who)
+			}
+		}
+
+		routes := routeKeys(h.srv)
+		for k := range authzCases {
+			found := false
+			for _, r := range routes {
+				found = found || r == k
+			}
+			if !found {
+				t.Errorf("authorisation case %q matches no route: remove it", k)
+			}
+		}
+		for _, key := range routes {
+			c, ok := authzCases[key]
+			if !ok {
+				t.Errorf("route %s added without an authorisation case", key)
+				continue
+			}
+			method, route, _ := strings.Cut(key, " ")
+			isAPI := strings.HasPrefix(route, "/api/")
+			write := isWrite(method)
+			t.Run(key, func(t *testing.T) {
+				if c.kind == public {
+					r := h.call(nil, method, h.path(route, A.T.ID, A, c.obj), c)
+					if r.Status >= 500 {
+						t.Errorf("public route answered %d", r.Status)
+					}
+					return
+				}
+
+				// Anonymous: 401 on the API, to the login page otherwise.
+				before := h.dump()
+				r := h.call(nil, method, h.path(route, A.T.ID, A, c.obj), c)
+				if isAPI {
+					refused(t, "anonymous", r, http.StatusUnauthorized)
+				} else if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+					t.Errorf("anonymous: status %d location %q, want 303 to /login", r.Status, r.Header.Get("Location"))
+				}
+				noneOf(t, "anonymous", r, secretsOfA)
+				unchanged(t, "anonymous", before)
+
+				switch c.kind {
+				case self, filtered:
+					// B's admin on A's own objects (a token of A's admin).
+					if c.obj != "" {
+						before := h.dump()
+						r := h.call(B.Admin, method, h.path(route, B.T.ID, A, c.obj), c)
+						refused(t, "B's admin on A's token", r, http.StatusNotFound)
+						unchanged(t, "B's admin on A's token", before)
+					}
+					if c.kind == filtered {
+						r := h.call(B.Admin, method, route, c)
+						if r.Status != http.StatusOK {
+							t.Errorf("B's admin: status %d", r.Status)
+						}
+						noneOf(t, "B's admin", r, secretsOfA)
+						if r := h.call(h.OpRO, method, route, c); !strings.Contains(r.Body, A.T.Name) || !strings.Contains(r.Body, B.T.Name) {
+							t.Errorf("operator staff do not see all tenants: %d %.300s", r.Status, r.Body)
+						}
+					}
+					return
+
+				case operator:
+					if !write {
+						if r := h.call(h.OpRO, method, h.path(route, A.T.ID, A, c.obj), c); r.Status != http.StatusOK {
+							t.Errorf("positive control: BGC-RO: status %d\n%.300s", r.Status, r.Body)
+						}
+					}
+					for _, u := range []*store.User{A.Admin, B.Admin, A.RW} {
+						others := secretsOfB
+						if *u.TenantID == B.T.ID {
+							others = secretsOfA
+						}
+						before := h.dump()
+						r := h.call(u, method, h.path(route, A.T.ID, A, c.obj), c)
+						refused(t, u.Email, r, http.StatusForbidden)
+						noneOf(t, u.Email, r, append(others, h.OpRW.Email))
+						unchanged(t, u.Email, before)
+					}
+					if write {
+						before := h.dump()
+						r := h.call(h.OpRO, method, h.path(route, A.T.ID, A, c.obj), c)
+						refused(t, "BGC-RO", r, http.StatusForbidden)
+						unchanged(t, "BGC-RO", before)
+					}
+					return
+				}
+
+				// Tenant routes.
+				pathA := h.path(route, A.T.ID, A, c.obj)
+				if !write {
+					if r := h.call(A.RO, method, pathA, c); r.Status != http.StatusOK {
+						t.Errorf("positive control: A's read-only user: status %d\n%.300s", r.Status, r.Body)
+					}
+				}
+				// B's users with A's ids: not found (or forbidden for
+				// operator-only actions), and none of A's data.
+				for _, u := range []*store.User{B.Admin, B.RW, B.RO} {
+					before := h.dump()
+					r := h.call(u, method, pathA, c)
+					refused(t, "B's "+u.Role+" with A's ids", r, http.StatusNotFound, http.StatusForbidden)
+					noneOf(t, "B's "+u.Role+" with A's ids", r, secretsOfA)
+					unchanged(t, "B's "+u.Role+" with A's ids", before)
+				}
+				// A's object under B's path: not found even for operator
+				// staff, who may act on both tenants.
+				if c.obj != "" {
+					for _, u := range []*store.User{h.Op, B.Admin} {
+						before := h.dump()
+						r := h.call(u, method, h.path(route, B.T.ID, A, c.obj), c)
+						want := []int{http.StatusNotFound}
+						if u != h.Op {
+							want = append(want, http.StatusForbidden)
+						}
+						refused(t, u.Email+" with A's object under B's path", r, want...)
+						noneOf(t, u.Email+" with A's object under B's path", r, secretsOfA)
+						unchanged(t, u.Email+" with A's object under B's path", before)
+					}
+				}
+				// Agents use only the agent desktop.
+				if r := h.call(A.Agent, method, pathA, c); r.Status != http.StatusForbidden {
+					t.Errorf("A's agent: status %d, want 403", r.Status)
+				}
+				// Read-only users and supervisors change nothing.
+				if write {
+					for _, u := range []*store.User{A.RO, A.Sup} {
+						before := h.dump()
+						r := h.call(u, method, pathA, c)
+						refused(t, "A's "+u.Role, r, http.StatusForbidden)
+						unchanged(t, "A's "+u.Role, before)
+					}
+				}
+			})
+		}
+	})
+}
