@@ -120,6 +120,10 @@ func TestFallbackWithoutVMS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			for key, dest := range tt.global {
 				setVar(t, "VMS_FALLBACK_"+key, dest)
+				st, body := a.ARI(t, http.MethodGet, "/ari/asterisk/variable", url.Values{"variable": {"VMS_FALLBACK_" + key}})
+				if st != http.StatusOK || !strings.Contains(string(body), `"`+dest+`"`) {
+					t.Fatalf("read back VMS_FALLBACK_%s: HTTP %d %s", key, st, body)
+				}
 			}
 			for key, dest := range tt.db {
 				storeDB(t, key, dest)
@@ -162,11 +166,12 @@ func TestRestartKeepsAstDB(t *testing.T) {
 	if st, body := a.ARI(t, http.MethodGet, "/ari/asterisk/info", nil); st != http.StatusOK {
 		t.Fatalf("ARI after restart: HTTP %d %s", st, body)
 	}
+	storeFallback(t, a, "3221234567", "") // deletes
 }
 
 // storeFallback stores an ENG-3 fallback in AstDB the way README.md
-// documents for the ARI driver: a Local channel into vms-fallback-store.
-// It waits until the value is there.
+// documents for the ARI driver: a Local channel into vms-fallback-store;
+// an empty dest deletes the entry. It waits until AstDB shows the result.
 func storeFallback(t *testing.T, a *astertest.Asterisk, key, dest string) {
 	t.Helper()
 	q := url.Values{
@@ -183,7 +188,7 @@ func storeFallback(t *testing.T, a *astertest.Asterisk, key, dest string) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got, ok := a.DBGet(t, "vms-fallback", key)
-		if ok && got == dest {
+		if (dest == "" && !ok) || (ok && got == dest) {
 			return
 		}
 		if time.Now().After(deadline) {
