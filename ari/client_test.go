@@ -206,11 +206,12 @@ func TestSlowConsumerDoesNotBlockReader(t *testing.T) {
 	ws := f.accept(ctx)
 	nextOf[engine.Reconnected](t, ctx, c.Inbox())
 
-	// ~6 MB of events for a call nobody reads: far more than the socket
-	// buffers, so a reader that waited for the consumer would stall the
-	// writer the way Asterisk's 100 ms write timeout punishes.
-	pad := strings.Repeat("x", 1000)
-	const n = 6000
+	// Events for a call nobody reads, then one for another call: a reader
+	// that waited for the slow consumer would never deliver the last one,
+	// and would stall the writer the way Asterisk's 100 ms write timeout
+	// punishes.
+	pad := strings.Repeat("x", 200)
+	const n = 2000
 	for i := range n {
 		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 		raw := fmt.Sprintf(`{"type":"ChannelDtmfReceived","digit":"1","duration_ms":%d,"channel":{"id":"slow","name":"%s"}}`, i, pad)

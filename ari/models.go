@@ -118,7 +118,7 @@ func DecodeMessage(data []byte) (Message, error) {
 
 var errNoType = errors.New("ari: decode event: no type")
 
-// Time is an ARI timestamp ("2026-11-26T14:07:30.123+0000"). A value that
+// Time is an ARI timestamp ("2026-11-26T14:07:30.123+0000"), held in UTC. A value that
 // cannot be parsed decodes as the zero time rather than failing the event.
 type Time struct{ time.Time }
 
@@ -135,7 +135,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	t.Time = time.Time{}
 	for _, l := range ariTimeLayouts {
 		if v, err := time.Parse(l, s); err == nil {
-			t.Time = v
+			t.Time = v.UTC()
 			return nil
 		}
 	}

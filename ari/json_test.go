@@ -1,0 +1,5 @@
+package ari
+
+import "encoding/json"
+
+var jsonUnmarshal = json.Unmarshal
