@@ -135,6 +135,7 @@ func Start(t testing.TB, opts Options) *Asterisk {
 	if err := mountProc(root); err != nil {
 		t.Fatalf("astertest: %v", err)
 	}
+	reapOrphans(root)
 	a, err := prepare(root, opts)
 	if err != nil {
 		t.Fatalf("astertest: %v", err)
@@ -214,6 +215,42 @@ func mountProc(root string) error {
 	return nil
 }
 
+// reapOrphans stops and removes instances whose test process is gone: it
+// kills, by the pid Asterisk wrote, only an Asterisk this package started
+// for a process that no longer exists.
+func reapOrphans(root string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "var/tmp/vms-*"))
+	for _, dir := range dirs {
+		owner, err := readPid(filepath.Join(dir, "owner.pid"))
+		if err != nil || alive(owner) {
+			continue
+		}
+		if pid, err := readPid(filepath.Join(dir, "run/asterisk.pid")); err == nil && alive(pid) {
+			if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); bytes.Contains(cmdline, []byte(path.Join("/var/tmp", filepath.Base(dir)))) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+func readPid(file string) (int, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// alive reports whether a process with this pid exists.
+func alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // prepare creates the instance directory and writes its configuration.
 func prepare(root string, opts Options) (*Asterisk, error) {
 	callers := opts.Callers
@@ -264,6 +301,11 @@ func prepare(root string, opts Options) (*Asterisk, error) {
 		if err := os.WriteFile(filepath.Join(a.Dir, "etc", name), []byte(body), 0o640); err != nil {
 			return nil, fmt.Errorf("write %s: %w", name, err)
 		}
+	}
+	// The owner's pid lets a later Start reap this instance if the test
+	// process dies without cleaning up (killed, timed out).
+	if err := os.WriteFile(filepath.Join(a.Dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, fmt.Errorf("owner pid: %w", err)
 	}
 	uid, gid, err := lookupUser(filepath.Join(root, "etc/passwd"), "asterisk")
 	if err != nil {
