@@ -89,9 +89,9 @@ func newHarness(t *testing.T, st *store.Store) *harness {
 	h.Op = h.user(nil, "op-admin@operator.example", access.BGCAdmin)
 	h.OpRW = h.user(nil, "op-rw@operator.example", access.BGCRW)
 	h.OpRO = h.user(nil, "op-ro@operator.example", access.BGCRO)
-	h.A = h.seedTenant("Alpha Widgets NV", "alpha", "Classic", "+3221110001")
-	h.B = h.seedTenant("Bravo Logistics BV", "bravo", "Classic", "+3221110002")
-	h.C = h.seedTenant("Charlie Outbound SA", "charlie", "Outbound", "+3221110003")
+	h.A = h.seedTenant("Alpha Widgets NV", "alpha", "Classic", "+3222110001")
+	h.B = h.seedTenant("Bravo Logistics BV", "bravo", "Classic", "+3222110002")
+	h.C = h.seedTenant("Charlie Outbound SA", "charlie", "Outbound", "+3222110003")
 	// Credentials up front: creating a token is audited, and a test
 	// compares the audit log before and after a call.
 	for _, u := range []*store.User{h.Op, h.OpRW, h.OpRO} {
