@@ -13,6 +13,7 @@ import (
 )
 
 func TestMigrateIdempotent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if err := s.Migrate(ctx); err != nil {
@@ -35,6 +36,7 @@ func TestMigrateIdempotent(t *testing.T) {
 }
 
 func TestMigrateRefusesNewerDatabase(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if err := s.DB().Exec("INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)", "9999_future", s.Now()).Error; err != nil {
@@ -48,6 +50,7 @@ func TestMigrateRefusesNewerDatabase(t *testing.T) {
 }
 
 func TestMigrateFailureRollsBack(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		boom := errors.New("boom")

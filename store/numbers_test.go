@@ -9,6 +9,7 @@ import (
 )
 
 func TestNumbersAndEntities(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(1)
 		acme := mustTenant(t, s, "Acme")

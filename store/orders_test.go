@@ -12,6 +12,7 @@ import (
 )
 
 func TestOrderActivation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(3)
 		acme := mustTenant(t, s, "Acme")
@@ -93,6 +94,7 @@ func TestOrderActivation(t *testing.T) {
 // TestAtomicity checks that a failure late in a write leaves nothing of the
 // earlier statements behind (POR-4: no change without its audit entry).
 func TestAtomicity(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(1)
 		acme := mustTenant(t, s, "Acme")
@@ -164,6 +166,7 @@ func TestAtomicity(t *testing.T) {
 }
 
 func TestConcurrentActivation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		acme := mustTenant(t, s, "Acme")
 		o := &store.Order{TenantID: acme.ID, Kind: store.OrderNew, Formula: "premium", EnteredByID: 1}

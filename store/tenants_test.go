@@ -10,6 +10,7 @@ import (
 )
 
 func TestTenants(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(7)
 		tn := &store.Tenant{Name: "  Acme  ", Formula: "classic"}
@@ -61,6 +62,7 @@ func TestTenants(t *testing.T) {
 }
 
 func TestClockInjected(t *testing.T) {
+	t.Parallel()
 	fixed := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	s, err := store.Open(ctx, store.Config{SQLitePath: t.TempDir() + "/clock.db", Now: func() time.Time { return fixed }})
 	if err != nil {
@@ -78,6 +80,7 @@ func TestClockInjected(t *testing.T) {
 }
 
 func TestOpenRejectsUnknownDSN(t *testing.T) {
+	t.Parallel()
 	for _, dsn := range []string{"mysql://x", "sqlite:///tmp/x.db", "host=localhost"} {
 		if _, err := store.Open(ctx, store.Config{DSN: dsn}); err == nil {
 			t.Errorf("Open(%q) succeeded", dsn)

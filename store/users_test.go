@@ -11,6 +11,7 @@ import (
 )
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(1)
 		acme := mustTenant(t, s, "Acme")
@@ -113,6 +114,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(1)
 		acme := mustTenant(t, s, "Acme")
@@ -156,6 +158,7 @@ func TestAPITokens(t *testing.T) {
 }
 
 func TestRepresentatives(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		a := staff(1)
 		acme := mustTenant(t, s, "Acme")

@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -23,13 +24,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vmsplatform/vms/internal/testenv"
 	"github.com/vmsplatform/vms/store"
 )
 
 // Each runs fn as subtests "sqlite" and "postgres", each on its own fresh,
-// migrated database.
+// migrated database (see Postgres).
 func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
@@ -42,11 +45,91 @@ func SQLite(t testing.TB) *store.Store {
 	return open(t, store.Config{SQLitePath: filepath.Join(t.TempDir(), "vms.db")})
 }
 
-// Postgres returns a fresh migrated store on a PostgreSQL database of its
-// own, dropped at cleanup.
+// Postgres returns a fresh migrated store on PostgreSQL, dropped at
+// cleanup. For speed (CREATE DATABASE takes seconds on a busy machine) each
+// store lives in a schema of its own, selected by search_path, inside one
+// shared database "vms_test"; it sees only its own tables, exactly as on a
+// fresh database.
 func Postgres(t testing.TB) *store.Store {
 	t.Helper()
-	return open(t, store.Config{DSN: PostgresURL(t)})
+	return open(t, store.Config{DSN: postgresSchemaURL(t)})
+}
+
+// sharedDatabase holds the per-test schemas; it is created once and kept.
+const sharedDatabase = "vms_test"
+
+var (
+	sharedOnce sync.Once
+	sharedURL  string
+	sharedPool *pgxpool.Pool // kept for the life of the test binary
+	sharedErr  error
+)
+
+func postgresSchemaURL(t testing.TB) string {
+	t.Helper()
+	admin := adminURL(t)
+	sharedOnce.Do(func() {
+		sharedURL, sharedErr = ensureSharedDatabase(admin)
+		if sharedErr == nil {
+			sharedPool, sharedErr = pgxpool.New(context.Background(), sharedURL)
+		}
+	})
+	if sharedErr != nil {
+		t.Fatalf("storetest: shared database: %v", sharedErr)
+	}
+	schema := "vms_t_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := sharedPool.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("storetest: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := sharedPool.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("storetest: drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(sharedURL)
+	if err != nil {
+		t.Fatalf("storetest: shared URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	// Tests need no durability; not waiting for WAL flushes halves their time.
+	q.Set("synchronous_commit", "off")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// ensureSharedDatabase creates the shared test database unless it exists;
+// test binaries running at the same time may race to create it.
+func ensureSharedDatabase(admin string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", sharedDatabase).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+sharedDatabase)
+		var pgErr *pgconn.PgError
+		// 42P04 duplicate_database; 23505 when two CREATEs race.
+		if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) {
+			return "", err
+		}
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + sharedDatabase
+	return u.String(), nil
 }
 
 func open(t testing.TB, cfg store.Config) *store.Store {
