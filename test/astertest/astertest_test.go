@@ -133,7 +133,7 @@ func TestFallbackWithoutVMS(t *testing.T) {
 			for _, p := range []*sipptest.UASPeer{destA, destB, busy} {
 				before[p] = len(p.Invites())
 			}
-			res := sipptest.Call(t, sipptest.CallOptions{Target: a.SIPAddr(), Number: tt.number, LocalPort: callerPort})
+			res := sipptest.Call(t, sipptest.CallOptions{Target: a.SIPAddr(), Number: tt.number, LocalPort: callerPort, Hold: 100 * time.Millisecond})
 			if res.FinalStatus != tt.wantStatus {
 				t.Fatalf("final status %d; want %d", res.FinalStatus, tt.wantStatus)
 			}
