@@ -192,7 +192,7 @@ func (k *call) destination(d routing.Decision) (*routing.Decision, error) {
 		return k.ring(n, n.Number)
 	case routing.TypeAnnouncement:
 		k.rec.Destination = "announcement:" + n.ID
-		if err := k.announce(n.Prompt); err != nil {
+		if err := k.announce(n.ID, n.Prompt); err != nil {
 			return nil, err
 		}
 		next := k.plan.Resume(n.ID, k.facts)
@@ -636,7 +636,7 @@ func (k *call) play(media string) (engine.PlaybackID, error) {
 }
 
 // announce answers the caller and plays a prompt to its end.
-func (k *call) announce(prompt string) error {
+func (k *call) announce(node, prompt string) error {
 	if err := k.answer(); err != nil {
 		return err
 	}
@@ -657,6 +657,9 @@ func (k *call) announce(prompt string) error {
 			if ev.Playback == id {
 				if ev.Failed {
 					k.log.Warn("announcement failed to play", slog.String("prompt", prompt))
+					k.step(node, "prompt "+prompt+" could not be played")
+				} else {
+					k.step(node, "prompt "+prompt+" played to the end")
 				}
 				return nil
 			}
@@ -786,7 +789,7 @@ func (k *call) overflow() error {
 	lim := k.route.Limit
 	k.step("", "above the surge limit of "+k.route.Number+"; overflow treatment "+orDefault(lim.Overflow, OverflowBusy))
 	if lim.Overflow == OverflowAnnouncement && lim.OverflowPrompt != "" {
-		if err := k.announce(lim.OverflowPrompt); err != nil {
+		if err := k.announce("", lim.OverflowPrompt); err != nil {
 			return err
 		}
 		return k.end(engine.HangupNormal)

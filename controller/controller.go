@@ -48,7 +48,7 @@ const (
 	maxAnnouncement = 10 * time.Minute
 )
 
-// Config configures a Controller. Only Trunk is required.
+// Config configures a Controller. Only Trunk (or DialString) is required.
 type Config struct {
 	// App is the engine's application name (ARI Stasis app); default "vms".
 	App string
@@ -56,6 +56,9 @@ type Config struct {
 	// "PJSIP/{number}@trunk-out": {number} is the E.164 number without
 	// '+', {e164} with it.
 	Trunk string
+	// DialString, when set, replaces Trunk: it returns the dial string of
+	// an E.164 number (several trunks, per-prefix carriers, tests).
+	DialString func(e164 string) string
 	// PromptURL returns the media URI that plays a tenant prompt, e.g.
 	// "sound:http://vms:8080/media/prompts/<sha>.wav"; default
 	// "sound:<promptID>".
@@ -128,7 +131,7 @@ func (cfg Config) withDefaults() Config {
 
 // Validate reports a configuration the controller cannot work with.
 func (cfg Config) Validate() error {
-	if !strings.Contains(cfg.Trunk, "{number}") && !strings.Contains(cfg.Trunk, "{e164}") {
+	if cfg.DialString == nil && !strings.Contains(cfg.Trunk, "{number}") && !strings.Contains(cfg.Trunk, "{e164}") {
 		return fmt.Errorf("controller: trunk %q: want a dial string with {number} or {e164}", cfg.Trunk)
 	}
 	return nil
@@ -406,6 +409,9 @@ func (c *Controller) cmdCtx(parent context.Context) (context.Context, context.Ca
 
 // dialString turns an E.164 number into the engine's dial string.
 func (c *Controller) dialString(e164 string) string {
+	if c.cfg.DialString != nil {
+		return c.cfg.DialString(e164)
+	}
 	digits := strings.TrimPrefix(e164, "+")
 	s := strings.ReplaceAll(c.cfg.Trunk, "{number}", digits)
 	return strings.ReplaceAll(s, "{e164}", "+"+digits)
