@@ -54,11 +54,12 @@ type tenantFixture struct {
 // harness is a portal on a fresh store with two tenants A and B (Classic,
 // active), an Outbound tenant C, and operator staff.
 type harness struct {
-	t     *testing.T
-	srv   *Server
-	st    *store.Store
-	sink  *mailtest.Sink
-	clock *testClock
+	t      *testing.T
+	srv    *Server
+	st     *store.Store
+	sink   *mailtest.Sink
+	clock  *testClock
+	mailer Mailer // the SMTP sender to sink
 
 	Op, OpRW, OpRO *store.User
 	A, B, C        tenantFixture
@@ -85,7 +86,7 @@ func newHarness(t *testing.T, st *store.Store) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, st: st, sink: sink, clock: clock, tokens: map[uint]string{}, sessions: map[uint][2]string{}}
+	h := &harness{t: t, srv: srv, st: st, sink: sink, clock: clock, mailer: m, tokens: map[uint]string{}, sessions: map[uint][2]string{}}
 	h.Op = h.user(nil, "op-admin@operator.example", access.BGCAdmin)
 	h.OpRW = h.user(nil, "op-rw@operator.example", access.BGCRW)
 	h.OpRO = h.user(nil, "op-ro@operator.example", access.BGCRO)
@@ -342,4 +343,30 @@ func (h *harness) auditCount() int64 {
 func sqliteHarness(t *testing.T) *harness {
 	t.Helper()
 	return newHarness(t, storetest.SQLite(t))
+}
+
+// httptestRequest builds a request with an optional form body and cookies.
+func httptestRequest(method, path string, form url.Values, cookies map[string]string) *http.Request {
+	var rd io.Reader
+	if form != nil {
+		rd = strings.NewReader(form.Encode())
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	return req
+}
+
+// cookieValue returns the value of the cookie a response set.
+func cookieValue(hdr http.Header, name string) string {
+	for _, c := range (&http.Response{Header: hdr}).Cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
