@@ -347,6 +347,7 @@ func (c *compiler) compileDecision(n *Node, cn *cnode) {
 			c.problem("retries", "must be between 0 and %d", MaxMenuRetries)
 		}
 		cn.retries = n.Retries
+		cn.destWhy = "play menu prompt " + n.Prompt + " and wait " + strconv.Itoa(cn.timeout) + " s for digits"
 		cn.noInput = c.target("no_input", n.NoInput, false)
 		cn.invalid = c.target("invalid", n.Invalid, false)
 	}

@@ -3,6 +3,7 @@ package routing
 import (
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -163,8 +164,8 @@ func TraceText(steps []Step) string {
 
 // Evaluate routes a new call from the tree's start node.
 func (p *Plan) Evaluate(f Facts) Decision {
-	e := evaluation{p: p, f: &f}
-	e.trace = make([]Step, 0, 8)
+	e := newEvaluation(p, f)
+	defer e.release()
 	return e.run(p.start)
 }
 
@@ -172,8 +173,8 @@ func (p *Plan) Evaluate(f Facts) Decision {
 // f.Digits ("" on timeout) and the failed tries so far in f.Attempt, or
 // after an announcement that continues to a next node.
 func (p *Plan) Resume(nodeID string, f Facts) Decision {
-	e := evaluation{p: p, f: &f}
-	e.trace = make([]Step, 0, 8)
+	e := newEvaluation(p, f)
+	defer e.release()
 	i, ok := p.index[nodeID]
 	if !ok {
 		return e.fail(nodeID, "node "+strconv.Quote(nodeID)+" does not exist in tree "+p.tree.ID)
@@ -187,7 +188,7 @@ func (p *Plan) Resume(nodeID string, f Facts) Decision {
 			e.step(i, "the announcement ends the call; hanging up")
 			return e.end()
 		}
-		e.step(i, "announcement played; continuing at "+p.tree.Nodes[n.next].ID)
+		e.step(i, "announcement played; continuing at ", p.tree.Nodes[n.next].ID)
 		return e.run(n.next)
 	}
 	return e.fail(nodeID, "cannot resume at a "+string(n.typ)+" node")
@@ -197,8 +198,8 @@ func (p *Plan) Resume(nodeID string, f Facts) Decision {
 // given outcome (TRM-4): to the alternative for that outcome, else the
 // node's "otherwise" alternative, else the tree fallback, else hang-up.
 func (p *Plan) Next(destNodeID string, outcome Outcome, f Facts) Decision {
-	e := evaluation{p: p, f: &f}
-	e.trace = make([]Step, 0, 8)
+	e := newEvaluation(p, f)
+	defer e.release()
 	i, ok := p.index[destNodeID]
 	if !ok {
 		return e.fail(destNodeID, "node "+strconv.Quote(destNodeID)+" does not exist in tree "+p.tree.ID)
@@ -210,42 +211,115 @@ func (p *Plan) Next(destNodeID string, outcome Outcome, f Facts) Decision {
 	return e.alternative(i, outcome)
 }
 
-// evaluation is the state of one Evaluate, Resume or Next.
-type evaluation struct {
-	p     *Plan
-	f     *Facts
-	trace []Step
-	steps int
-
-	local     time.Time
-	haveLocal bool
-	timeText  string
-	dateText  string
-	callerTxt string
+// rawStep is a step whose text still sits in evaluation.buf.
+type rawStep struct {
+	node, label string
+	start, end  int
 }
 
-func (e *evaluation) step(i int, why string) {
+// evaluation is the state of one Evaluate, Resume or Next. Trace texts
+// are written into one buffer and turned into strings once, when the
+// Decision is made, so that a decision costs two allocations however
+// long its path; the buffers are reused through a pool.
+type evaluation struct {
+	p     *Plan
+	f     Facts
+	steps int
+	raw   []rawStep
+	buf   []byte
+
+	haveLocal bool
+	wday      time.Weekday
+	sec       int // seconds after local midnight
+	ymd       int // local date as yyyymmdd
+	hour, min int
+}
+
+var evaluations = sync.Pool{New: func() any {
+	return &evaluation{raw: make([]rawStep, 0, 32), buf: make([]byte, 0, 2048)}
+}}
+
+func newEvaluation(p *Plan, f Facts) *evaluation {
+	e := evaluations.Get().(*evaluation)
+	e.p, e.f = p, f
+	return e
+}
+
+// release returns e to the pool, dropping what it refers to. Buffers that
+// grew very large are not kept.
+func (e *evaluation) release() {
+	if cap(e.buf) > 1<<16 || cap(e.raw) > 1<<10 {
+		return
+	}
+	*e = evaluation{raw: e.raw[:0], buf: e.buf[:0]}
+	evaluations.Put(e)
+}
+
+func (e *evaluation) pos() int { return len(e.buf) }
+
+func (e *evaluation) write(s string) { e.buf = append(e.buf, s...) }
+
+func (e *evaluation) writeByte(c byte) { e.buf = append(e.buf, c) }
+
+func (e *evaluation) write2(v int) {
+	e.buf = append(e.buf, byte('0'+v/10%10), byte('0'+v%10))
+}
+
+func (e *evaluation) record(r rawStep) { e.raw = append(e.raw, r) }
+
+// step records that the call went on from node i, for the reason given
+// by the concatenation of parts.
+func (e *evaluation) step(i int, parts ...string) {
 	n := &e.p.nodes[i]
-	e.trace = append(e.trace, Step{Node: n.node.ID, Label: n.label, Why: why})
+	e.addStep(n.node.ID, n.label, parts...)
+}
+
+func (e *evaluation) addStep(node, label string, parts ...string) {
+	start := e.pos()
+	for _, s := range parts {
+		e.write(s)
+	}
+	e.record(rawStep{node: node, label: label, start: start, end: e.pos()})
+}
+
+// open starts a step whose text the caller writes; closeStep records it.
+func (e *evaluation) open() int { return e.pos() }
+
+func (e *evaluation) closeStep(i, start int, parts ...string) {
+	for _, s := range parts {
+		e.write(s)
+	}
+	n := &e.p.nodes[i]
+	e.record(rawStep{node: n.node.ID, label: n.label, start: start, end: e.pos()})
+}
+
+// trace turns the recorded steps into the Decision's trace.
+func (e *evaluation) trace() []Step {
+	text := string(e.buf)
+	out := make([]Step, len(e.raw))
+	for k, r := range e.raw {
+		out[k] = Step{Node: r.node, Label: r.label, Why: text[r.start:r.end]}
+	}
+	return out
 }
 
 func (e *evaluation) decide(kind Kind, i int) Decision {
-	return Decision{Kind: kind, Node: e.p.nodes[i].node, Trace: e.trace}
+	return Decision{Kind: kind, Node: e.p.nodes[i].node, Trace: e.trace()}
 }
 
 // end hangs up: the built-in treatment when the tree defines no way on.
 func (e *evaluation) end() Decision {
-	return Decision{Kind: KindDestination, Node: &Node{Type: TypeHangup, Label: "end of call"}, Trace: e.trace}
+	return Decision{Kind: KindDestination, Node: &Node{Type: TypeHangup, Label: "end of call"}, Trace: e.trace()}
 }
 
 // fail records a misuse (unknown node, wrong node type) and sends the call
 // to the tree fallback, or hangs up.
 func (e *evaluation) fail(node, why string) Decision {
 	if e.p.fallback >= 0 {
-		e.trace = append(e.trace, Step{Node: node, Why: why + "; taking the tree fallback"})
+		e.addStep(node, "", why, "; taking the tree fallback")
 		return e.run(e.p.fallback)
 	}
-	e.trace = append(e.trace, Step{Node: node, Why: why + "; hanging up"})
+	e.addStep(node, "", why, "; hanging up")
 	return e.end()
 }
 
@@ -274,30 +348,30 @@ func (e *evaluation) alternative(i int, o Outcome) Decision {
 		what = "site " + n.site + " of " + n.subject + " is marked down"
 	}
 	if idx := outcomeIndex(o); idx >= 0 && n.on[idx] >= 0 {
-		e.step(i, what+"; taking the "+string(o)+" alternative")
+		e.step(i, what, "; taking the ", string(o), " alternative")
 		return e.run(n.on[idx])
 	}
 	if n.otherwise >= 0 {
-		e.step(i, what+"; taking the otherwise alternative")
+		e.step(i, what, "; taking the otherwise alternative")
 		return e.run(n.otherwise)
 	}
 	if e.p.fallback >= 0 && e.p.fallback != i {
-		e.step(i, what+"; no alternative for it, taking the tree fallback")
+		e.step(i, what, "; no alternative for it, taking the tree fallback")
 		return e.run(e.p.fallback)
 	}
-	e.step(i, what+"; no alternative and no fallback, hanging up")
+	e.step(i, what, "; no alternative and no fallback, hanging up")
 	return e.end()
 }
 
 func (e *evaluation) run(i int) Decision {
 	for {
 		if i < 0 || i >= len(e.p.nodes) {
-			e.trace = append(e.trace, Step{Why: "the tree leads nowhere here; hanging up"})
+			e.addStep("", "", "the tree leads nowhere here; hanging up")
 			return e.end()
 		}
 		e.steps++
 		if e.steps > e.p.limit {
-			e.trace = append(e.trace, Step{Why: "stopped after " + strconv.Itoa(e.p.limit) + " steps: the tree loops; hanging up"})
+			e.addStep("", "", "stopped after ", strconv.Itoa(e.p.limit), " steps: the tree loops; hanging up")
 			return e.end()
 		}
 		n := &e.p.nodes[i]
@@ -312,51 +386,49 @@ func (e *evaluation) run(i int) Decision {
 			e.step(i, n.destWhy)
 			return e.decide(KindDestination, i)
 		case TypeMenu:
-			e.step(i, "play menu prompt "+n.node.Prompt+" and wait "+strconv.Itoa(n.timeout)+" s for digits")
+			e.step(i, n.destWhy)
 			return e.decide(KindMenu, i)
 		}
-		next, why := e.choose(n)
-		e.step(i, why)
-		i = next
+		i = e.choose(i)
 	}
 }
 
-// choose picks the branch of decision node n and says why.
-func (e *evaluation) choose(n *cnode) (int, string) {
+// choose picks the branch of decision node i, records why, and returns
+// the next node.
+func (e *evaluation) choose(i int) int {
+	n := &e.p.nodes[i]
+	start := e.open()
 	switch n.typ {
 	case TypeTime:
-		subject := e.timeSubject()
-		local := e.localTime()
-		day := local.Weekday()
-		sec := local.Hour()*3600 + local.Minute()*60 + local.Second()
+		e.localTime()
+		e.appendTime()
 		for k := range n.branches {
 			b := &n.branches[k]
 			for _, w := range b.windows {
-				if w.contains(day, sec) {
-					return b.next, subject + " is " + b.rule
+				if w.contains(e.wday, e.sec) {
+					e.closeStep(i, start, " is ", b.rule)
+					return b.next
 				}
 			}
 		}
-		return n.def, subject + n.defWhy
 	case TypeDate:
-		subject := e.dateSubject()
-		local := e.localTime()
-		ymd := local.Year()*10000 + int(local.Month())*100 + local.Day()
+		e.localTime()
+		e.appendDate()
 		for k := range n.branches {
 			b := &n.branches[k]
-			if inRanges(b.dates, ymd) || (b.hasCalendar && inRanges(b.calendar, ymd)) {
-				return b.next, subject + " is " + b.rule
+			if inRanges(b.dates, e.ymd) || (b.hasCalendar && inRanges(b.calendar, e.ymd)) {
+				e.closeStep(i, start, " is ", b.rule)
+				return b.next
 			}
 		}
-		return n.def, subject + n.defWhy
 	case TypeCaller:
-		subject := e.callerSubject()
 		withheld := e.f.withheld()
 		for k := range n.branches {
 			b := &n.branches[k]
 			if b.withheld {
 				if withheld {
-					return b.next, "the caller's number is withheld"
+					e.closeStep(i, start, "the caller's number is withheld")
+					return b.next
 				}
 				continue
 			}
@@ -369,39 +441,50 @@ func (e *evaluation) choose(n *cnode) (int, string) {
 			if len(b.kinds) > 0 && !contains(b.kinds, e.f.CallerKind) {
 				continue
 			}
-			return b.next, subject + " matches " + b.rule
+			e.appendCaller()
+			e.closeStep(i, start, " matches ", b.rule)
+			return b.next
 		}
-		return n.def, subject + n.defWhy
+		e.appendCaller()
 	case TypeDialed:
 		for k := range n.branches {
 			b := &n.branches[k]
 			if contains(b.numbers, e.f.Dialed) || hasAnyPrefix(e.f.Dialed, b.prefixes) {
-				return b.next, "dialed " + e.f.Dialed + " matches " + b.rule
+				e.closeStep(i, start, "dialed ", e.f.Dialed, " matches ", b.rule)
+				return b.next
 			}
 		}
-		return n.def, "dialed " + e.f.Dialed + n.defWhy
+		e.write("dialed ")
+		e.write(e.f.Dialed)
 	case TypeList:
-		subject := e.callerSubject()
 		if !e.f.withheld() && e.f.InList != nil {
 			for k := range n.branches {
 				b := &n.branches[k]
 				if e.f.InList(b.list, e.f.Caller) {
-					return b.next, subject + " is " + b.rule
+					e.appendCaller()
+					e.closeStep(i, start, " is ", b.rule)
+					return b.next
 				}
 			}
 		}
-		return n.def, subject + n.defWhy
+		e.appendCaller()
 	case TypePercent:
 		bucket := int(e.f.Random % percentTotal)
 		for k := range n.branches {
 			b := &n.branches[k]
 			if bucket < b.upto {
-				return b.next, "random bucket " + strconv.Itoa(bucket) + " of 0–99 falls in " + b.rule
+				e.closeStep(i, start, "random bucket ", strconv.Itoa(bucket), " of 0–99 falls in ", b.rule)
+				return b.next
 			}
 		}
-		return n.def, "random bucket " + strconv.Itoa(bucket) + " falls in no branch"
+		e.closeStep(i, start, "random bucket ", strconv.Itoa(bucket), " falls in no branch")
+		return n.def
+	default:
+		e.closeStep(i, start, "unknown node type ", string(n.typ))
+		return -1
 	}
-	return -1, "unknown node type " + string(n.typ)
+	e.closeStep(i, start, n.defWhy)
+	return n.def
 }
 
 // menuChoice handles the digits pressed at menu i.
@@ -412,7 +495,7 @@ func (e *evaluation) menuChoice(i int) Decision {
 		for k := range n.branches {
 			b := &n.branches[k]
 			if b.digits == digits {
-				e.step(i, "the caller pressed "+b.rule)
+				e.step(i, "the caller pressed ", b.rule)
 				return e.run(b.next)
 			}
 		}
@@ -430,16 +513,16 @@ func (e *evaluation) menuChoice(i int) Decision {
 		attempt = 1
 	}
 	if attempt <= n.retries {
-		e.step(i, what+"; playing the menu again (retry "+strconv.Itoa(attempt)+" of "+strconv.Itoa(n.retries)+")")
+		e.step(i, what, "; playing the menu again (retry ", strconv.Itoa(attempt), " of ", strconv.Itoa(n.retries), ")")
 		d := e.decide(KindMenu, i)
 		d.Attempt = attempt
 		return d
 	}
 	if target >= 0 {
-		e.step(i, what+"; no retries left, taking the "+outcome+" branch")
+		e.step(i, what, "; no retries left, taking the ", outcome, " branch")
 		return e.run(target)
 	}
-	e.step(i, what+"; no retries left, taking the default")
+	e.step(i, what, "; no retries left, taking the default")
 	return e.run(n.def)
 }
 
@@ -482,60 +565,53 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 	return false
 }
 
-func (e *evaluation) localTime() time.Time {
-	if !e.haveLocal {
-		e.local = e.f.Time.In(e.p.loc)
-		e.haveLocal = true
+// localTime computes the call's local weekday, time and date once.
+func (e *evaluation) localTime() {
+	if e.haveLocal {
+		return
 	}
-	return e.local
+	t := e.f.Time.In(e.p.loc)
+	y, m, d := t.Date()
+	e.hour, e.min, _ = t.Clock()
+	e.wday = t.Weekday()
+	e.sec = t.Hour()*3600 + t.Minute()*60 + t.Second()
+	e.ymd = y*10000 + int(m)*100 + d
+	e.haveLocal = true
 }
 
-// timeSubject is "Thu 09:12 Europe/Brussels", computed once per evaluation.
-func (e *evaluation) timeSubject() string {
-	if e.timeText == "" {
-		t := e.localTime()
-		var buf [64]byte
-		b := append(buf[:0], dayTitles[t.Weekday()]...)
-		b = append(b, ' ')
-		b = append2(b, t.Hour())
-		b = append(b, ':')
-		b = append2(b, t.Minute())
-		b = append(b, ' ')
-		b = append(b, e.p.zone...)
-		e.timeText = string(b)
-	}
-	return e.timeText
+// appendTime writes "Thu 09:12 Europe/Brussels".
+func (e *evaluation) appendTime() {
+	e.write(dayTitles[e.wday])
+	e.writeByte(' ')
+	e.write2(e.hour)
+	e.writeByte(':')
+	e.write2(e.min)
+	e.writeByte(' ')
+	e.write(e.p.zone)
 }
 
-// dateSubject is "2026-12-25", computed once per evaluation.
-func (e *evaluation) dateSubject() string {
-	if e.dateText == "" {
-		t := e.localTime()
-		var buf [16]byte
-		b := strconv.AppendInt(buf[:0], int64(t.Year()), 10)
-		b = append(b, '-')
-		b = append2(b, int(t.Month()))
-		b = append(b, '-')
-		b = append2(b, t.Day())
-		e.dateText = string(b)
-	}
-	return e.dateText
+// appendDate writes "2026-12-25".
+func (e *evaluation) appendDate() {
+	y := e.ymd / 10000
+	e.write2(y / 100)
+	e.write2(y % 100)
+	e.writeByte('-')
+	e.write2(e.ymd / 100 % 100)
+	e.writeByte('-')
+	e.write2(e.ymd % 100)
 }
 
-func (e *evaluation) callerSubject() string {
-	if e.callerTxt == "" {
-		if e.f.withheld() {
-			e.callerTxt = "the withheld caller"
-		} else {
-			e.callerTxt = "caller " + e.f.Caller
-			if e.f.CallerKind != "" {
-				e.callerTxt += " (" + e.f.CallerKind + ")"
-			}
-		}
+// appendCaller writes "caller +3222221111 (fixed)" or "the withheld caller".
+func (e *evaluation) appendCaller() {
+	if e.f.withheld() {
+		e.write("the withheld caller")
+		return
 	}
-	return e.callerTxt
-}
-
-func append2(b []byte, v int) []byte {
-	return append(b, byte('0'+v/10%10), byte('0'+v%10))
+	e.write("caller ")
+	e.write(e.f.Caller)
+	if e.f.CallerKind != "" {
+		e.write(" (")
+		e.write(e.f.CallerKind)
+		e.writeByte(')')
+	}
 }
