@@ -163,7 +163,10 @@ func rootDir(t testing.TB) string {
 	if root == "" {
 		root = DefaultRoot
 	}
-	const hint = "run `sudo test/asterisk/install.sh` (builds it in about a minute)"
+	hint := "run `sudo test/asterisk/install.sh` (builds it in about a minute)"
+	if root != DefaultRoot {
+		hint = "run `sudo VMS_ASTERISK_ROOT=" + root + " test/asterisk/install.sh` (builds it in about a minute)"
+	}
 	if _, err := os.Stat(filepath.Join(root, rootMarker)); err != nil {
 		testenv.Missing(t, "no complete Asterisk root at %s (%v): %s", root, err, hint)
 	}
