@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	vms "github.com/vmsplatform/vms"
 	"github.com/vmsplatform/vms/store"
 	"github.com/vmsplatform/vms/store/storetest"
 )
@@ -80,6 +81,51 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 		// The database is still usable and migrating again is a no-op.
 		if err := s.Migrate(ctx); err != nil {
 			t.Fatalf("Migrate after a failed migration: %v", err)
+		}
+	})
+}
+
+// TestSchemaMatchesModels guards against a model change without its
+// migration: every column of every model must exist after migrating.
+func TestSchemaMatchesModels(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		models := []any{&store.Tenant{}, &store.Entity{}, &store.Number{}, &store.User{}, &store.Representative{},
+			&store.Order{}, &store.Session{}, &store.LoginFailure{}, &store.APIToken{}, &store.LoginLink{}, &store.AuditEntry{}}
+		for _, m := range models {
+			stmt := &gorm.Statement{DB: s.DB()}
+			if err := stmt.Parse(m); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range stmt.Schema.Fields {
+				if f.DBName == "" {
+					continue
+				}
+				if !s.DB().Migrator().HasColumn(m, f.DBName) {
+					t.Errorf("%s.%s: column missing from the migrated schema (add a migration)", stmt.Schema.Table, f.DBName)
+				}
+			}
+		}
+	})
+}
+
+// TestForeignKeysEnforced checks that migration 0001 created the foreign
+// keys on both dialects.
+func TestForeignKeysEnforced(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cases := []struct {
+			name string
+			err  error
+		}{
+			{"number of a missing tenant", s.CreateNumber(ctx, store.System, &store.Number{TenantID: 999, E164: "+3221000000", Kind: "geographic", Status: store.NumberActive})},
+			{"session of a missing user", s.CreateSession(ctx, &store.Session{ID: "x", UserID: 999, CSRFToken: "c"})},
+			{"user of a missing tenant", s.CreateUser(ctx, store.System, &store.User{TenantID: ptr(uint(999)), Email: "a@example.com", Role: "user"})},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				wantCode(t, c.err, vms.ECONFLICT, "")
+			})
 		}
 	})
 }
