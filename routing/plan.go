@@ -251,6 +251,7 @@ func (e *evaluation) release() {
 	if cap(e.buf) > 1<<16 || cap(e.raw) > 1<<10 {
 		return
 	}
+	clear(e.raw) // do not keep old plans' strings alive
 	*e = evaluation{raw: e.raw[:0], buf: e.buf[:0]}
 	evaluations.Put(e)
 }
