@@ -53,6 +53,16 @@ func TestRESTErrorMapping(t *testing.T) {
 			}
 		})
 	}
+	t.Run("channel that already left the application", func(t *testing.T) {
+		f := newFakeARI(t)
+		c := newTestClient(t, f)
+		msg, _ := DecodeMessage([]byte(`{"type":"StasisEnd","channel":{"id":"c1"}}`))
+		c.translate(msg)
+		f.reply(http.MethodPost, "/ari/channels/c1/answer", 500, `{"message":"Failed to answer channel"}`)
+		if err := c.Answer(context.Background(), "c1"); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("err = %v, want ErrNotFound", err)
+		}
+	})
 	t.Run("server down", func(t *testing.T) {
 		f := newFakeARI(t)
 		c := newTestClient(t, f)

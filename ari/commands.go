@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,10 +13,26 @@ import (
 	"github.com/vmsplatform/vms/engine"
 )
 
+// gone marks err as engine.ErrNotFound when the channel already ended for
+// VMS: Asterisk answers commands on a channel that is still being torn
+// down with 409 or 500 rather than 404.
+func (c *Client) gone(ch engine.ChannelID, err error) error {
+	if errors.Is(err, engine.ErrNotFound) || errors.Is(err, engine.ErrDisconnected) || errors.Is(err, engine.ErrClosed) {
+		return err
+	}
+	c.mu.Lock()
+	ended := c.ended.has(ch)
+	c.mu.Unlock()
+	if ended {
+		return fmt.Errorf("%w: %w", engine.ErrNotFound, err)
+	}
+	return err
+}
+
 // Answer implements engine.Engine.
 func (c *Client) Answer(ctx context.Context, ch engine.ChannelID) error {
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/answer", nil, nil, nil); err != nil {
-		return fmt.Errorf("ari: answer %s: %w", ch, err)
+		return fmt.Errorf("ari: answer %s: %w", ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -23,7 +40,7 @@ func (c *Client) Answer(ctx context.Context, ch engine.ChannelID) error {
 // Ring implements engine.Engine.
 func (c *Client) Ring(ctx context.Context, ch engine.ChannelID) error {
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/ring", nil, nil, nil); err != nil {
-		return fmt.Errorf("ari: ring %s: %w", ch, err)
+		return fmt.Errorf("ari: ring %s: %w", ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -35,7 +52,7 @@ func (c *Client) Hangup(ctx context.Context, ch engine.ChannelID, reason engine.
 	}
 	q := url.Values{"reason": {string(reason)}}
 	if err := c.do(ctx, http.MethodDelete, "/channels/"+esc(string(ch)), q, nil, nil); err != nil {
-		return fmt.Errorf("ari: hangup %s: %w", ch, err)
+		return fmt.Errorf("ari: hangup %s: %w", ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -93,7 +110,7 @@ func (c *Client) Play(ctx context.Context, ch engine.ChannelID, id engine.Playba
 	}
 	q := url.Values{"media": {strings.Join(media, ",")}}
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/play/"+esc(string(id)), q, nil, nil); err != nil {
-		return fmt.Errorf("ari: play %s on %s: %w", id, ch, err)
+		return fmt.Errorf("ari: play %s on %s: %w", id, ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -127,7 +144,7 @@ func (c *Client) CreateBridge(ctx context.Context, id engine.BridgeID, kind engi
 func (c *Client) AddToBridge(ctx context.Context, b engine.BridgeID, ch engine.ChannelID) error {
 	q := url.Values{"channel": {string(ch)}}
 	if err := c.do(ctx, http.MethodPost, "/bridges/"+esc(string(b))+"/addChannel", q, nil, nil); err != nil {
-		return fmt.Errorf("ari: add %s to bridge %s: %w", ch, b, err)
+		return fmt.Errorf("ari: add %s to bridge %s: %w", ch, b, c.gone(ch, err))
 	}
 	return nil
 }
@@ -156,7 +173,7 @@ func (c *Client) StartMOH(ctx context.Context, ch engine.ChannelID, class string
 		q = url.Values{"mohClass": {class}}
 	}
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/moh", q, nil, nil); err != nil {
-		return fmt.Errorf("ari: start moh on %s: %w", ch, err)
+		return fmt.Errorf("ari: start moh on %s: %w", ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -164,7 +181,7 @@ func (c *Client) StartMOH(ctx context.Context, ch engine.ChannelID, class string
 // StopMOH implements engine.MusicOnHold.
 func (c *Client) StopMOH(ctx context.Context, ch engine.ChannelID) error {
 	if err := c.do(ctx, http.MethodDelete, "/channels/"+esc(string(ch))+"/moh", nil, nil, nil); err != nil {
-		return fmt.Errorf("ari: stop moh on %s: %w", ch, err)
+		return fmt.Errorf("ari: stop moh on %s: %w", ch, c.gone(ch, err))
 	}
 	return nil
 }
@@ -190,7 +207,7 @@ func (c *Client) StartRecording(ctx context.Context, req engine.RecordRequest) e
 		q.Set("maxDurationSeconds", strconv.Itoa(int((req.MaxDuration+time.Second-1)/time.Second)))
 	}
 	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(req.Channel))+"/record", q, nil, nil); err != nil {
-		return fmt.Errorf("ari: record %s on %s: %w", req.ID, req.Channel, err)
+		return fmt.Errorf("ari: record %s on %s: %w", req.ID, req.Channel, c.gone(req.Channel, err))
 	}
 	return nil
 }

@@ -256,6 +256,12 @@ func (r *idRing) add(id engine.ChannelID) {
 	r.set[id] = struct{}{}
 }
 
+// has reports whether id is in the set.
+func (r *idRing) has(id engine.ChannelID) bool {
+	_, ok := r.set[id]
+	return ok
+}
+
 // remove reports whether id was in the set and takes it out.
 func (r *idRing) remove(id engine.ChannelID) bool {
 	if _, ok := r.set[id]; !ok {

@@ -85,9 +85,6 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 			t.Error("ChannelHungup has no time")
 		}
 		mustDo(t, "destroy bridge", e.DestroyBridge(ctx, br))
-		if err := e.DestroyBridge(ctx, br); !errors.Is(err, engine.ErrNotFound) {
-			t.Errorf("DestroyBridge twice = %v, want ErrNotFound", err)
-		}
 	})
 
 	t.Run("CallerIdentityAndDTMF", func(t *testing.T) {
@@ -159,7 +156,7 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 		expect(t, ctx, sub, "originate failed", func(ev engine.OriginateFailed) bool { return ev.Channel == leg })
 	})
 
-	t.Run("UnknownChannel", func(t *testing.T) {
+	t.Run("UnknownChannelOrBridge", func(t *testing.T) {
 		tg := setup(t)
 		ctx := testContext(t)
 		ghost := engine.ChannelID(uniqueID("ghost"))
@@ -167,6 +164,9 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 			"answer": tg.Engine.Answer(ctx, ghost),
 			"hangup": tg.Engine.Hangup(ctx, ghost, engine.HangupNormal),
 			"play":   tg.Engine.Play(ctx, ghost, engine.PlaybackID(uniqueID("pb")), tg.Media),
+			// A bridge being destroyed may briefly answer "conflict" on
+			// Asterisk, so the unknown bridge is one never created.
+			"destroy bridge": tg.Engine.DestroyBridge(ctx, engine.BridgeID(uniqueID("nobridge"))),
 		} {
 			if !errors.Is(err, engine.ErrNotFound) {
 				t.Errorf("%s(unknown) = %v, want ErrNotFound", name, err)
