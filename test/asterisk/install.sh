@@ -72,8 +72,9 @@ complete() {
 # build debootstraps a fresh root into a temporary directory next to $ROOT
 # and renames it into place.
 build() {
-	local m tmp
+	local m
 	m=$(mirror)
+	# Global, not local: the EXIT trap must still see it after die().
 	tmp="$(dirname "$ROOT")/.$(basename "$ROOT").build.$$"
 	mkdir -p "$(dirname "$ROOT")"
 	rm -rf "$tmp"
