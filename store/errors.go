@@ -68,7 +68,7 @@ var conflictMessages = map[string]string{
 
 // translate turns a database error into a *vms.Error where the user can act
 // on it, and wraps anything else with context.
-func translate(err error, context string) error {
+func translate(err error, op string) error {
 	if err == nil {
 		return nil
 	}
@@ -84,9 +84,9 @@ func translate(err error, context string) error {
 		return &vms.Error{Code: vms.ECONFLICT, Field: field, Message: msg}
 	}
 	if foreignKeyViolation(err) {
-		return vms.Errorf(vms.ECONFLICT, "%s: other records still refer to it, or it refers to a missing record", context)
+		return vms.Errorf(vms.ECONFLICT, "%s: other records still refer to it, or it refers to a missing record", op)
 	}
-	return fmt.Errorf("store: %s: %w", context, err)
+	return fmt.Errorf("store: %s: %w", op, err)
 }
 
 // notFound returns the ENOTFOUND error for an object kind and id.

@@ -175,7 +175,8 @@ func (s *Store) Now() time.Time { return s.now() }
 
 // Tx runs fn in one transaction: every write fn makes through tx commits
 // together with its audit entries, or nothing does. Nested calls use
-// savepoints.
+// savepoints. Inside fn use only tx, never the outer Store: on SQLite a
+// write through the outer Store waits for this transaction to end.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
 		return fn(&Store{db: db, dialect: s.dialect, now: s.now})
