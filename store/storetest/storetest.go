@@ -1,6 +1,8 @@
 // Package storetest gives tests fresh, migrated stores on both dialects:
-// an SQLite file in the test's temporary directory and a PostgreSQL
-// database created for the test and dropped at its end.
+// an SQLite file in the test's temporary directory, and on PostgreSQL a
+// schema of its own (in the shared database vms_test) dropped at the test's
+// end. PostgresURL gives a whole fresh database instead, for tests that
+// start the binary.
 //
 // PostgreSQL is found, once per test binary, in this order: the admin URL in
 // VMS_TEST_POSTGRES_URL; a server on 127.0.0.1:5432 (users postgres, then
