@@ -652,6 +652,16 @@ func (a *Asterisk) SIPAddr() string {
 	return "127.0.0.1:" + strconv.Itoa(a.SIPPort)
 }
 
+// EventsURL returns the ARI events WebSocket URL for the application app
+// ("" means a.App), with the instance's credentials as api_key.
+func (a *Asterisk) EventsURL(app string) string {
+	if app == "" {
+		app = a.App
+	}
+	q := url.Values{"app": {app}, "api_key": {a.ARIUser + ":" + a.ARIPassword}}
+	return "ws" + strings.TrimPrefix(a.ARIURL, "http") + "/ari/events?" + q.Encode()
+}
+
 // CLI runs one Asterisk CLI command (asterisk -rx) through the instance's
 // control socket and returns its output.
 func (a *Asterisk) CLI(t testing.TB, command string) string {

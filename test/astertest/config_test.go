@@ -125,3 +125,18 @@ func writeFile(t *testing.T, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+func TestEventsURL(t *testing.T) {
+	a := &Asterisk{ARIURL: "http://127.0.0.1:4000", ARIUser: "vms", ARIPassword: "p w", App: "vms"}
+	tests := []struct{ name, app, want string }{
+		{"default app", "", "ws://127.0.0.1:4000/ari/events?api_key=vms%3Ap+w&app=vms"},
+		{"other app", "other", "ws://127.0.0.1:4000/ari/events?api_key=vms%3Ap+w&app=other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := a.EventsURL(tt.app); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
