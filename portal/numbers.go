@@ -158,7 +158,7 @@ func (s *Server) createNumber(c echo.Context, t *store.Tenant, in numberInput) (
 		id := *in.EntityID
 		n.EntityID = &id
 	}
-	if err := phone.CheckActivation(lineOf(n), t.Region); err != nil {
+	if err := phone.CheckActivation(lineOf(n), s.cfg.NetworkRegion); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -217,7 +217,7 @@ func (s *Server) updateNumber(c echo.Context, t *store.Tenant, n *store.Number, 
 		}
 	}
 	if n.Status == store.NumberActive {
-		if err := phone.CheckActivation(lineOf(n), t.Region); err != nil {
+		if err := phone.CheckActivation(lineOf(n), s.cfg.NetworkRegion); err != nil {
 			return nil, err
 		}
 		if before.Status != store.NumberActive {

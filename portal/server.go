@@ -37,6 +37,10 @@ type Config struct {
 	LoginLock        time.Duration
 	// LoginLinkTTL is how long a first-login link stays valid.
 	LoginLinkTTL time.Duration
+	// NetworkRegion is the country of the operator's network (ISO code):
+	// only its geographic numbers can be activated (NUM-2). A tenant's own
+	// region only says how national-format input is read (NUM-4).
+	NetworkRegion string
 	// Now is the clock; nil means time.Now. Tests inject one to expire
 	// sessions without waiting.
 	Now func() time.Time
@@ -52,6 +56,7 @@ func Defaults() Config {
 		LoginWindow:      15 * time.Minute,
 		LoginLock:        15 * time.Minute,
 		LoginLinkTTL:     72 * time.Hour,
+		NetworkRegion:    "BE",
 	}
 }
 
@@ -100,6 +105,9 @@ func New(cfg Config, st *store.Store, mailer Mailer, log *slog.Logger, reg *prom
 	}
 	if cfg.LoginLinkTTL <= 0 {
 		cfg.LoginLinkTTL = d.LoginLinkTTL
+	}
+	if cfg.NetworkRegion == "" {
+		cfg.NetworkRegion = d.NetworkRegion
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
