@@ -301,6 +301,9 @@ func prepare(root string, opts Options) (*Asterisk, error) {
 			return nil, fmt.Errorf("instance dir: %w", err)
 		}
 	}
+	// Debian's manager.conf includes manager.d/*.conf and logs an error
+	// when nothing matches.
+	files["manager.d/vms-test.conf"] = "; AMI is not used by VMS.\n"
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(a.Dir, "etc", name), []byte(body), 0o640); err != nil {
 			return nil, fmt.Errorf("write %s: %w", name, err)
