@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// lookPath is exec.LookPath, replaceable in tests of this package.
+// lookPath finds commands (a variable so that the lookup has one place).
 var lookPath = exec.LookPath
 
 // Mode is how a UAS peer treats the INVITEs it receives.
