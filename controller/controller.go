@@ -362,6 +362,18 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 	switch ev := ev.(type) {
 	case engine.CallArrived:
+		if isLeg(ev.Channel) {
+			// A leg originated by an earlier VMS process that answered
+			// while VMS was away: its call is gone, end it.
+			c.log.Warn("orphaned leg entered the application; hanging it up", slog.String("channel", string(ev.Channel)))
+			if ev.Events != nil {
+				ev.Events.Close()
+			}
+			cctx, cancel := c.cmdCtx(ctx)
+			_ = c.eng.Hangup(cctx, ev.Channel, engine.HangupNormal)
+			cancel()
+			return
+		}
 		c.start(ctx, ev)
 	case engine.Reconnected:
 		c.reconnected(ctx, ev)

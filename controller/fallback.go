@@ -66,6 +66,7 @@ func (c *Controller) fallbackRound(ctx context.Context, fs engine.FallbackStore,
 			continue
 		}
 		written[number] = dial
+		c.log.Debug("fallback destination set", slog.String("number", number), slog.String("destination", dial))
 	}
 	for number := range maps.Clone(written) {
 		if _, keep := desired[number]; keep {

@@ -59,6 +59,9 @@ type env struct {
 	routes  *staticRoutes
 	records *memRecords
 	prompts *promptServer
+	// stopVMS stops the controller and the ari driver (as if VMS went
+	// away); it is also run at cleanup.
+	stopVMS func()
 }
 
 // now is the controller's clock: Thursday 26 November 2026, 10:00 in
@@ -113,16 +116,20 @@ exten => _X.,1,Congestion(5)
 	ctlDone := make(chan error, 1)
 	go func() { drvDone <- drv.Run(ctx) }()
 	go func() { ctlDone <- ctl.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-ctlDone; err != nil {
-			t.Errorf("controller Run: %v", err)
-		}
-		drv.Close()
-		if err := <-drvDone; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("ari Run: %v", err)
-		}
-	})
+	var once sync.Once
+	e.stopVMS = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-ctlDone; err != nil {
+				t.Errorf("controller Run: %v", err)
+			}
+			drv.Close()
+			if err := <-drvDone; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("ari Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(e.stopVMS)
 	// The controller consumes the Inbox; wait for the WebSocket through
 	// the driver's own state.
 	deadline := time.Now().Add(15 * time.Second)
@@ -404,6 +411,44 @@ func TestCalls(t *testing.T) {
 	})
 }
 
+// ENG-3: VMS keeps each number's static fallback in Asterisk's AstDB, and
+// while VMS is away the shipped dialplan sends calls there.
+func TestFallbackWhileVMSAway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Asterisk and SIPp: not in -short")
+	}
+	e := start(t)
+	const id = 40
+	d := dialedNum(id)
+	fb := num(peerAnswer, id)
+	e.routes.mu.Lock()
+	e.routes.fallbacks = map[string]string{d: fb}
+	e.routes.mu.Unlock()
+	digits := strings.TrimPrefix(d, "+")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v, ok := e.ast.DBGet(t, "vms-fallback", digits)
+		if ok && v == dial(fb) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("AstDB vms-fallback/%s = %q (%v), want %q", digits, v, ok, dial(fb))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.stopVMS()
+	res := e.call(t, "022223344", d, time.Second, "")
+	if res.FinalStatus != 200 {
+		t.Errorf("caller got %d while VMS was away, want 200 from the fallback", res.FinalStatus)
+	}
+	if inv := e.invites(peerAnswer, fb, 1); len(inv) != 1 {
+		t.Errorf("fallback %s got %d INVITEs, want 1", fb, len(inv))
+	}
+	if r := e.records.byDialed(d); r != nil {
+		t.Errorf("a record %+v for a call VMS never saw", r)
+	}
+}
+
 // expectAnswered checks a call that must reach dest: the caller was
 // answered, dest (and only it, of the answer peer's numbers) got the
 // INVITE with the caller's number, and the record says so.
@@ -504,8 +549,20 @@ func (e *env) expectNoChannels(t *testing.T, dialed string) {
 
 // staticRoutes is a controller.Routes over literal trees.
 type staticRoutes struct {
-	mu     sync.Mutex
-	routes map[string]*controller.Route
+	mu        sync.Mutex
+	routes    map[string]*controller.Route
+	fallbacks map[string]string
+}
+
+// Fallbacks implements controller.FallbackSource (ENG-3).
+func (s *staticRoutes) Fallbacks(ctx context.Context) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.fallbacks))
+	for k, v := range s.fallbacks {
+		out[k] = v
+	}
+	return out, nil
 }
 
 func (s *staticRoutes) set(dialed string, r *controller.Route) {
