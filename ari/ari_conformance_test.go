@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,24 +63,27 @@ func TestConformance(t *testing.T) {
 	}
 	media := "sound:" + strings.TrimPrefix(a.Dir, a.Root) + "/beep"
 
+	placeCall := func(c *Client) func(ctx context.Context, caller, dialed, dtmf string) error {
+		return func(ctx context.Context, caller, dialed, dtmf string) error {
+			// The half running vms-inbound enters Stasis; the other half
+			// plays the caller in conf-caller.
+			q := url.Values{
+				"endpoint":  {"Local/" + dialed + "@vms-inbound/n"},
+				"context":   {"conf-caller"},
+				"extension": {"s"},
+				"priority":  {"1"},
+				"callerId":  {caller},
+				"timeout":   {"10"},
+			}
+			body := map[string]any{"variables": map[string]string{"CONF_DTMF": dtmf}}
+			return c.do(ctx, http.MethodPost, "/channels", q, body, nil)
+		}
+	}
 	enginetest.Conformance(t, func(t *testing.T) enginetest.Target {
 		c := connect(t, a)
 		return enginetest.Target{
-			Engine: c,
-			Call: func(ctx context.Context, caller, dialed, dtmf string) error {
-				// The half running vms-inbound enters Stasis; the other half
-				// plays the caller in conf-caller.
-				q := url.Values{
-					"endpoint":  {"Local/" + dialed + "@vms-inbound/n"},
-					"context":   {"conf-caller"},
-					"extension": {"s"},
-					"priority":  {"1"},
-					"callerId":  {caller},
-					"timeout":   {"10"},
-				}
-				body := map[string]any{"variables": map[string]string{"CONF_DTMF": dtmf}}
-				return c.do(ctx, http.MethodPost, "/channels", q, body, nil)
-			},
+			Engine:      c,
+			Call:        placeCall(c),
 			Answers:     "Local/s@conf-answer",
 			Busy:        "Local/s@conf-busy",
 			Unreachable: "Local/s@conf-congestion",
@@ -87,6 +91,104 @@ func TestConformance(t *testing.T) {
 			Media:       media,
 		}
 	})
+
+	t.Run("FallbackStore", func(t *testing.T) {
+		c := connect(t, a)
+		ctx := context.Background()
+		const dest = "PJSIP/0612345678@trunk-out"
+		if err := c.SetFallback(ctx, "+3221234567", dest); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := c.Fallback(ctx, "3221234567"); err != nil || v != dest {
+			t.Errorf("global holds %q, %v; want %q", v, err, dest)
+		}
+		// AstDB is written by the dialplan a few milliseconds later.
+		waitFor(t, "AstDB entry", func() bool { v, ok := a.DBGet(t, FallbackFamily, "3221234567"); return ok && v == dest })
+		if err := c.SetFallback(ctx, "3221234567", ""); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := c.Fallback(ctx, "3221234567"); err != nil || v != "" {
+			t.Errorf("after clearing: global %q, %v; want empty", v, err)
+		}
+		waitFor(t, "AstDB entry removed", func() bool { _, ok := a.DBGet(t, FallbackFamily, "3221234567"); return !ok })
+	})
+
+	t.Run("RecorderAndMusicOnHold", func(t *testing.T) {
+		// astertest does not create the spool's recording directory, and
+		// Asterisk does not create it either.
+		spool := a.Dir + "/spool"
+		fi, err := os.Stat(spool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if err := os.MkdirAll(spool+"/recording", 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(spool+"/recording", int(st.Uid), int(st.Gid)); err != nil {
+			t.Fatal(err)
+		}
+		c := connect(t, a)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := placeCall(c)(ctx, "0601020304", "3220000001", ""); err != nil {
+			t.Fatal(err)
+		}
+		ca := nextOf[engine.CallArrived](t, ctx, c.Inbox())
+		defer ca.Events.Close()
+		if err := c.Answer(ctx, ca.Channel); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.StartMOH(ctx, ca.Channel, ""); err != nil {
+			t.Errorf("start moh: %v", err)
+		}
+		if err := c.StopMOH(ctx, ca.Channel); err != nil {
+			t.Errorf("stop moh: %v", err)
+		}
+		rec := engine.RecordingID("rec-" + string(ca.Channel))
+		if err := c.StartRecording(ctx, engine.RecordRequest{ID: rec, Channel: ca.Channel, Format: "wav"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.StopRecording(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		fin := nextOf[engine.RecordingFinished](t, ctx, ca.Events)
+		if fin.Recording != rec || fin.Channel != ca.Channel {
+			t.Errorf("RecordingFinished = %+v, want %s on %s", fin, rec, ca.Channel)
+		}
+		if err := c.Hangup(ctx, ca.Channel, engine.HangupNormal); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("EndpointWatcher", func(t *testing.T) {
+		c := connect(t, a)
+		ctx := context.Background()
+		st, err := c.WatchEndpoint(ctx, "PJSIP/trunk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("PJSIP/trunk is %s", st)
+		if st != engine.EndpointOffline {
+			// trunk has no registered contact: Asterisk reports it offline.
+			t.Errorf("PJSIP/trunk is %s, want offline", st)
+		}
+		if _, err := c.WatchEndpoint(ctx, "PJSIP/nobody-here"); !errors.Is(err, engine.ErrNotFound) {
+			t.Errorf("watching an unknown endpoint: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// waitFor polls cond until it holds or 5 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // connect returns a Client running against a, once its events WebSocket is

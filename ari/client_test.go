@@ -122,9 +122,11 @@ func TestCommandRequests(t *testing.T) {
 		{"record", func(ctx context.Context, c *Client) error {
 			return c.StartRecording(ctx, engine.RecordRequest{ID: "rec-1", Channel: "in-1", MaxDuration: time.Hour})
 		}, want{"POST", "/ari/channels/in-1/record", map[string]string{"name": "rec-1", "format": "wav", "ifExists": "fail", "maxDurationSeconds": "3600"}, ""}},
-		{"fallback (ENG-3)", func(ctx context.Context, c *Client) error {
-			return c.SetFallback(ctx, "3221234567", "PJSIP/0612345678@trunk-out")
-		}, want{"POST", "/ari/asterisk/variable", map[string]string{"variable": "DB(vms-fallback/3221234567)", "value": "PJSIP/0612345678@trunk-out"}, ""}},
+		{"fallback (ENG-3) writes AstDB through the dialplan", func(ctx context.Context, c *Client) error {
+			return c.SetFallback(ctx, "+3221234567", "PJSIP/0612345678@trunk-out")
+		}, want{"POST", "/ari/channels", map[string]string{
+			"endpoint": "Local/3221234567@vms-fallback-store", "context": "vms-fallback-store", "extension": "done", "priority": "1",
+		}, `{"variables":{"VMS_FALLBACK_DEST":"PJSIP/0612345678@trunk-out"}}`}},
 		{"ids are path-escaped", func(ctx context.Context, c *Client) error { return c.Answer(ctx, "a/b c") },
 			want{"POST", "/ari/channels/a/b c/answer", nil, ""}},
 	}
@@ -166,6 +168,7 @@ func TestCommandValidation(t *testing.T) {
 		"play without media":    c.Play(ctx, "c", "pb"),
 		"unknown bridge kind":   c.CreateBridge(ctx, "b", "weird"),
 		"fallback number slash": c.SetFallback(ctx, "12/34", "PJSIP/1@t"),
+		"fallback empty number": c.SetFallback(ctx, "+", "PJSIP/1@t"),
 	} {
 		if !errors.Is(err, engine.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)

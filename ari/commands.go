@@ -221,38 +221,72 @@ func (c *Client) StopRecording(ctx context.Context, id engine.RecordingID) error
 }
 
 // FallbackFamily is the AstDB family holding the ENG-3 fallback map: key
-// the dialed number, value the destination the shipped dialplan dials when
-// the VMS application is not connected.
+// the dialed number's digits, value the Dial() string the shipped dialplan
+// (dialplans/asterisk, context vms-fallback) uses while no VMS is connected.
 const FallbackFamily = "vms-fallback"
 
-// SetFallback implements engine.FallbackStore by setting the global
-// DB(vms-fallback/<number>) through ARI. An empty destination stores an
-// empty value, which the dialplan treats as "no fallback".
+// fallbackGlobal is the prefix of the global variable holding a number's
+// fallback; the dialplan prefers it over AstDB.
+const fallbackGlobal = "VMS_FALLBACK_"
+
+// SetFallback implements engine.FallbackStore (ENG-3) the way
+// dialplans/asterisk/README.md documents it: ARI may not write DB()
+// ("dangerous" function), so the number's global VMS_FALLBACK_<digits> is
+// set (effective at once, lost on restart) and a Local channel into the
+// vms-fallback-store context writes AstDB (persistent). An empty
+// destination clears both. number may carry a leading "+"; the key is its
+// digits.
 func (c *Client) SetFallback(ctx context.Context, number, destination string) error {
-	if number == "" || strings.ContainsAny(number, "/(), ") {
-		return fmt.Errorf("ari: set fallback: %w: bad number %q", engine.ErrInvalid, number)
+	digits, ok := fallbackKey(number)
+	if !ok {
+		return fmt.Errorf("ari: set fallback: %w: number %q is not digits", engine.ErrInvalid, number)
 	}
-	q := url.Values{
-		"variable": {"DB(" + FallbackFamily + "/" + number + ")"},
-		"value":    {destination},
-	}
+	q := url.Values{"variable": {fallbackGlobal + digits}, "value": {destination}}
 	if err := c.do(ctx, http.MethodPost, "/asterisk/variable", q, nil, nil); err != nil {
-		return fmt.Errorf("ari: set fallback %s: %w", number, err)
+		return fmt.Errorf("ari: set fallback %s: %w", digits, err)
+	}
+	store := url.Values{
+		"endpoint":  {"Local/" + digits + "@vms-fallback-store"},
+		"context":   {"vms-fallback-store"},
+		"extension": {"done"},
+		"priority":  {"1"},
+	}
+	body := originateBody{Variables: map[string]string{"VMS_FALLBACK_DEST": destination}}
+	if err := c.do(ctx, http.MethodPost, "/channels", store, body, nil); err != nil {
+		return fmt.Errorf("ari: store fallback %s: %w", digits, err)
 	}
 	return nil
 }
 
-// Fallback returns the fallback destination stored for a number ("" when
-// none).
+// Fallback returns the fallback destination in effect for a number
+// (its global; "" when none).
 func (c *Client) Fallback(ctx context.Context, number string) (string, error) {
+	digits, ok := fallbackKey(number)
+	if !ok {
+		return "", fmt.Errorf("ari: get fallback: %w: number %q is not digits", engine.ErrInvalid, number)
+	}
 	var v struct {
 		Value string `json:"value"`
 	}
-	q := url.Values{"variable": {"DB(" + FallbackFamily + "/" + number + ")"}}
+	q := url.Values{"variable": {fallbackGlobal + digits}}
 	if err := c.do(ctx, http.MethodGet, "/asterisk/variable", q, nil, &v); err != nil {
-		return "", fmt.Errorf("ari: get fallback %s: %w", number, err)
+		return "", fmt.Errorf("ari: get fallback %s: %w", digits, err)
 	}
 	return v.Value, nil
+}
+
+// fallbackKey returns the digits of a number with an optional leading "+".
+func fallbackKey(number string) (string, bool) {
+	digits := strings.TrimPrefix(number, "+")
+	if digits == "" || len(digits) > 32 {
+		return "", false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return digits, true
 }
 
 // WatchEndpoint implements engine.EndpointWatcher: it subscribes the
@@ -264,6 +298,10 @@ func (c *Client) WatchEndpoint(ctx context.Context, endpoint string) (engine.End
 	}
 	q := url.Values{"eventSource": {"endpoint:" + endpoint}}
 	if err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.cfg.App)+"/subscription", q, nil, nil); err != nil {
+		if errors.Is(err, engine.ErrInvalid) {
+			// 422 "Event source does not exist": no such endpoint.
+			err = fmt.Errorf("%w: %w", engine.ErrNotFound, err)
+		}
 		return engine.EndpointUnknown, fmt.Errorf("ari: watch endpoint %s: %w", endpoint, err)
 	}
 	var ep Endpoint
