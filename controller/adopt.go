@@ -98,6 +98,7 @@ func (c *Controller) adopt(ctx context.Context, in, leg engine.ChannelID) {
 	sub := c.eng.Subscribe(in, leg)
 	c.mu.Lock()
 	c.adopted[in], c.adopted[leg] = true, true
+	c.partners[in], c.partners[leg] = leg, in
 	c.mu.Unlock()
 	c.active.Add(1)
 	c.wg.Add(1)
@@ -111,6 +112,8 @@ func (c *Controller) adopt(ctx context.Context, in, leg engine.ChannelID) {
 			c.mu.Lock()
 			delete(c.adopted, in)
 			delete(c.adopted, leg)
+			delete(c.partners, in)
+			delete(c.partners, leg)
 			c.mu.Unlock()
 		}()
 		defer func() {

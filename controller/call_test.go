@@ -768,3 +768,30 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// An adopted channel that ended before the adoption subscribed: its
+// hang-up reaches the Inbox, and the partner is ended all the same.
+func TestAdoptionPartnerGoneEarly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := enginetest.NewFake()
+	f.SetDestination("PJSIP/callee@trunk", enginetest.Answers)
+	in := f.Call(caller, dialedTo)
+	ev, _ := f.Inbox().Next(ctx)
+	ev.(engine.CallArrived).Events.Close()
+	leg := engine.ChannelID(string(in) + "-leg1")
+	must(t, f.Originate(ctx, engine.OriginateRequest{ID: leg, Endpoint: "PJSIP/callee@trunk"}))
+	waitUntil(t, func() bool { ch, _ := f.Channel(leg); return ch.State == "up" })
+	c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, f, &fakeRoutes{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.handle(rctx, engine.Reconnected{Adopted: []engine.ChannelID{in, leg}, Bridges: []engine.BridgeID{bridgeID(in)}})
+	// The leg's end, as the engine reported it before the subscription.
+	c.handle(rctx, engine.ChannelHungup{Channel: leg, Cause: engine.CauseNormalClearing})
+	waitUntil(t, func() bool { ch, _ := f.Channel(in); return ch.State == "down" })
+	f.FarEndHangup(leg, engine.CauseNormalClearing)
+	waitUntil(t, func() bool { return c.ActiveCalls() == 0 })
+}

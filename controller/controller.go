@@ -280,6 +280,8 @@ type Controller struct {
 	mu      sync.Mutex
 	calls   map[engine.ChannelID]*call // by inbound channel
 	adopted map[engine.ChannelID]bool  // channels held by adopted calls
+	// partners maps each channel of an adopted pair to the other.
+	partners map[engine.ChannelID]engine.ChannelID
 
 	fallbackKick chan struct{}
 }
@@ -305,6 +307,7 @@ func New(cfg Config, eng engine.Engine, routes Routes, records Records, log *slo
 		surge:        newSurge(),
 		calls:        make(map[engine.ChannelID]*call),
 		adopted:      make(map[engine.ChannelID]bool),
+		partners:     make(map[engine.ChannelID]engine.ChannelID),
 		fallbackKick: make(chan struct{}, 1),
 	}
 	c.records = newRecordWriter(records, cfg.RecordQueue, log)
@@ -385,6 +388,18 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 		c.log.Warn("engine disconnected", slog.Any("err", ev.Err))
 	case engine.EndpointStateChanged:
 		// Agent presence belongs to ACD (a later issue).
+	case engine.ChannelHungup:
+		// An adopted channel that ended between the engine's listing and
+		// the adoption's subscription: end its partner, whose own hang-up
+		// then ends the adoption.
+		c.mu.Lock()
+		partner := c.partners[ev.Channel]
+		c.mu.Unlock()
+		if partner != "" {
+			cctx, cancel := c.cmdCtx(ctx)
+			_ = c.eng.Hangup(cctx, partner, engine.HangupNormal)
+			cancel()
+		}
 	default:
 		// Events of channels nobody holds: late events of legs already
 		// given up, or of channels hung up while adopted.
