@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	netmail "net/mail"
 	"strings"
 	"time"
@@ -47,8 +48,8 @@ type SMTPConfig struct {
 	Host     string
 	Port     int
 	Username string // empty: no authentication
-	Password string
-	TLS      string // TLSNone, TLSStartTLS or TLSImplicit
+	Password string // never logged: String and LogValue redact it
+	TLS      string // TLSNone, TLSStartTLS or TLSImplicit; credentials need TLS unless Host is loopback
 	From     string // default sender address
 	Timeout  time.Duration
 }
@@ -67,6 +68,8 @@ func (c SMTPConfig) Validate() error {
 		return fmt.Errorf("mail: smtp timeout %s is negative", c.Timeout)
 	case c.Password != "" && c.Username == "":
 		return errors.New("mail: smtp password is set without a username")
+	case c.Username != "" && c.TLS == TLSNone && !loopback(c.Host):
+		return fmt.Errorf("mail: smtp credentials need tls %q or %q: with %q they would cross the network in clear text", TLSStartTLS, TLSImplicit, TLSNone)
 	}
 	if c.From != "" {
 		if _, err := netmail.ParseAddress(c.From); err != nil {
@@ -93,6 +96,15 @@ func (c SMTPConfig) LogValue() slog.Value {
 		slog.String("from", c.From),
 		slog.Duration("timeout", c.Timeout),
 	)
+}
+
+// loopback reports whether host names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func redacted(pw string) string {
@@ -127,8 +139,15 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		opts = append(opts, gomail.WithSSL())
 	}
 	if cfg.Username != "" {
+		// Over TLS, the strongest mechanism the relay offers is chosen.
+		// Without TLS (allowed only to a relay on this host, see
+		// Validate) PLAIN is used as is.
+		auth := gomail.SMTPAuthAutoDiscover
+		if cfg.TLS == TLSNone {
+			auth = gomail.SMTPAuthPlainNoEnc
+		}
 		opts = append(opts,
-			gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithSMTPAuth(auth),
 			gomail.WithUsername(cfg.Username),
 			gomail.WithPassword(cfg.Password))
 	}

@@ -196,6 +196,10 @@ func TestConfigValidate(t *testing.T) {
 		{"negative timeout", func(c *mail.SMTPConfig) { c.Timeout = -time.Second }, "timeout"},
 		{"password without user", func(c *mail.SMTPConfig) { c.Username = "" }, "password"},
 		{"bad from", func(c *mail.SMTPConfig) { c.From = "noreply" }, "from"},
+		{"credentials in clear text", func(c *mail.SMTPConfig) { c.TLS = mail.TLSNone }, "clear text"},
+		{"credentials in clear text to this host", func(c *mail.SMTPConfig) { c.TLS, c.Host = mail.TLSNone, "127.0.0.1" }, ""},
+		{"credentials in clear text to localhost", func(c *mail.SMTPConfig) { c.TLS, c.Host = mail.TLSNone, "localhost" }, ""},
+		{"no credentials in clear text", func(c *mail.SMTPConfig) { c.TLS, c.Username, c.Password = mail.TLSNone, "", "" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,4 +241,53 @@ func TestConfigHidesPassword(t *testing.T) {
 
 func decodeHeader(s string) (string, error) {
 	return new(mime.WordDecoder).DecodeHeader(s)
+}
+
+func TestSendWithAuth(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	sink.RequireAuth("relay-user", "relay-secret-pw")
+	cfg := mail.SMTPConfig{
+		Host: sink.Host(), Port: sink.Port(), TLS: mail.TLSNone,
+		Username: "relay-user", Password: "relay-secret-pw", From: "noreply@vms.example",
+	}
+	msg := mail.Message{To: []string{"a@example.org"}, Subject: "s", Text: "authenticated\n"}
+
+	s, err := mail.NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send with the right credentials: %v", err)
+	}
+	if got := sink.Wait(t, 1, 10*time.Second)[0].Text; got != "authenticated\n" {
+		t.Errorf("text = %q", got)
+	}
+
+	cfg.Password = "wrong-secret-pw"
+	bad, err := mail.NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bad.Send(context.Background(), msg)
+	if err == nil {
+		t.Fatal("Send with a wrong password succeeded")
+	}
+	if strings.Contains(err.Error(), "wrong-secret-pw") {
+		t.Errorf("error shows the password: %v", err)
+	}
+	if sink.AuthFailures() == 0 {
+		t.Error("the relay saw no failed authentication")
+	}
+
+	cfg.Username, cfg.Password = "", ""
+	anon, err := mail.NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := anon.Send(context.Background(), msg); err == nil {
+		t.Error("Send without credentials to a relay that requires them succeeded")
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Errorf("relay holds %d messages, want only the authenticated one", n)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -41,9 +42,12 @@ type Sink struct {
 	server *smtp.Server
 	addr   *net.TCPAddr
 
-	mu   sync.Mutex
-	msgs []Received
-	errs []error
+	mu       sync.Mutex
+	msgs     []Received
+	errs     []error
+	user     string // when set, AUTH PLAIN with user and pass is required
+	pass     string
+	authFail int
 }
 
 // NewSink starts a sink on a free port of 127.0.0.1; it is closed when the
@@ -64,6 +68,7 @@ func NewSink(t testing.TB) *Sink {
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	srv.ErrorLog = log.New(io.Discard, "", 0)
+	srv.AllowInsecureAuth = true // tests run without TLS
 	s.server = srv
 	done := make(chan struct{})
 	go func() {
@@ -71,7 +76,10 @@ func NewSink(t testing.TB) *Sink {
 		_ = srv.Serve(ln) // returns when closed
 	}()
 	t.Cleanup(func() {
+		// Serve may not have taken the listener yet when a test ends
+		// at once: closing it as well makes Serve return either way.
 		_ = srv.Close()
+		_ = ln.Close()
 		<-done
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -113,6 +121,27 @@ func (s *Sink) Wait(t testing.TB, n int, timeout time.Duration) []Received {
 	}
 }
 
+// RequireAuth makes the sink demand SMTP AUTH PLAIN with these credentials
+// from the next connection on, as a relay with an account does.
+func (s *Sink) RequireAuth(user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user, s.pass = user, pass
+}
+
+// AuthFailures returns how many authentication attempts were refused.
+func (s *Sink) AuthFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authFail
+}
+
+func (s *Sink) credentials() (user, pass string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.user, s.pass
+}
+
 func (s *Sink) add(r Received, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -123,12 +152,40 @@ func (s *Sink) add(r Received, err error) {
 }
 
 type session struct {
-	sink *Sink
-	from string
-	to   []string
+	sink   *Sink
+	authed bool
+	from   string
+	to     []string
+}
+
+func (ss *session) AuthMechanisms() []string {
+	if user, _ := ss.sink.credentials(); user == "" {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, username, password string) error {
+		user, pass := ss.sink.credentials()
+		if user == "" || username != user || password != pass {
+			ss.sink.mu.Lock()
+			ss.sink.authFail++
+			ss.sink.mu.Unlock()
+			return smtp.ErrAuthFailed
+		}
+		ss.authed = true
+		return nil
+	}), nil
 }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if user, _ := ss.sink.credentials(); user != "" && !ss.authed {
+		return smtp.ErrAuthRequired
+	}
 	ss.from = from
 	return nil
 }

@@ -164,3 +164,33 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestSinkClosesAtOnce: a test that ends right after NewSink must not hang
+// in cleanup, even before the server goroutine has started serving.
+func TestSinkClosesAtOnce(t *testing.T) {
+	for i := range 20 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) { NewSink(t) })
+	}
+}
+
+func TestSinkRequiresAuth(t *testing.T) {
+	sink := NewSink(t)
+	sink.RequireAuth("user", "secret")
+	addr := fmt.Sprintf("%s:%d", sink.Host(), sink.Port())
+	msg := []byte("Subject: x\r\n\r\nbody\r\n")
+	if err := smtp.SendMail(addr, nil, "a@example.org", []string{"b@example.org"}, msg); err == nil {
+		t.Error("a message without authentication was accepted")
+	}
+	if err := smtp.SendMail(addr, smtp.PlainAuth("", "user", "wrong", sink.Host()), "a@example.org", []string{"b@example.org"}, msg); err == nil {
+		t.Error("a wrong password was accepted")
+	}
+	if err := smtp.SendMail(addr, smtp.PlainAuth("", "user", "secret", sink.Host()), "a@example.org", []string{"b@example.org"}, msg); err != nil {
+		t.Errorf("the right credentials were refused: %v", err)
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Errorf("sink holds %d messages, want 1", n)
+	}
+	if n := sink.AuthFailures(); n != 1 {
+		t.Errorf("AuthFailures = %d, want 1", n)
+	}
+}
