@@ -289,7 +289,7 @@ func TestMenu(t *testing.T) {
 		}}
 	p := mustCompile(t, tree(menu))
 	d := p.Evaluate(routing.Facts{})
-	if d.Kind != routing.KindMenu || d.NodeID() != "menu" || d.Node.Prompt != "menu" || d.Attempt != 0 {
+	if d.Kind != routing.KindMenu || d.NodeID() != "menu" || d.Node.Prompt != "menu" || d.Attempt != 0 || d.Timeout != routing.DefaultMenuTimeout {
 		t.Fatalf("Evaluate = %+v, want the menu, attempt 0", d)
 	}
 

@@ -81,7 +81,9 @@ func TestSiteDown(t *testing.T) {
 	)
 	tr.Fallback = "a"
 	p := mustCompile(t, tr)
-	checkEnd(t, p.Evaluate(routing.Facts{}), "office")
+	if d := p.Evaluate(routing.Facts{}); d.NodeID() != "office" || d.Timeout != routing.DefaultRingTimeout {
+		t.Errorf("got %q ringing %d s, want office for the default %d s", d.NodeID(), d.Timeout, routing.DefaultRingTimeout)
+	}
 	checkEnd(t, p.Evaluate(routing.Facts{SitesDown: map[string]bool{"antwerp": true}}), "office")
 
 	d := p.Evaluate(routing.Facts{SitesDown: map[string]bool{"ghent": true}})

@@ -117,8 +117,8 @@ const (
 	// group, report a failure with Next; after an announcement with a Next
 	// node, call Resume.
 	KindDestination Kind = "destination"
-	// KindMenu: play Node.Prompt, wait Node.Timeout seconds for digits, then
-	// call Resume with Facts.Digits and Facts.Attempt = Decision.Attempt.
+	// KindMenu: play Node.Prompt, wait Decision.Timeout seconds for digits,
+	// then call Resume with Facts.Digits and Facts.Attempt = Decision.Attempt.
 	KindMenu Kind = "menu"
 )
 
@@ -131,6 +131,9 @@ type Decision struct {
 	Node *Node `json:"node"`
 	// Attempt counts the failed tries at a menu (KindMenu only).
 	Attempt int `json:"attempt,omitempty"`
+	// Timeout is the wait in seconds with defaults applied: how long a
+	// number rings before no_answer, or how long a menu waits for digits.
+	Timeout int `json:"timeout,omitempty"`
 	// Trace is the path taken and why (TRM-7, TRM-8).
 	Trace []Step `json:"trace"`
 }
@@ -305,7 +308,15 @@ func (e *evaluation) trace() []Step {
 }
 
 func (e *evaluation) decide(kind Kind, i int) Decision {
-	return Decision{Kind: kind, Node: e.p.nodes[i].node, Trace: e.trace()}
+	n := &e.p.nodes[i]
+	d := Decision{Kind: kind, Node: n.node, Trace: e.trace()}
+	switch n.typ {
+	case TypeNumber:
+		d.Timeout = n.ring
+	case TypeMenu:
+		d.Timeout = n.timeout
+	}
+	return d
 }
 
 // end hangs up: the built-in treatment when the tree defines no way on.
