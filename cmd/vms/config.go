@@ -31,6 +31,21 @@ type Config struct {
 
 	SMTP mail.SMTPConfig
 
+	// Engine: Asterisk over ARI. An empty ARIURL runs the portal only.
+	ARIURL      string
+	ARIUser     string
+	ARIPassword string
+	ARIApp      string
+	// Trunk is the dial-string template of number destinations.
+	Trunk string
+	// MediaURL is the base URL the media engine fetches prompts from; it
+	// defaults to BaseURL (Asterisk on another host must reach it).
+	MediaURL string
+	// Region is the numbering region for numbers in national form.
+	Region string
+	// Demo seeds a demo customer with a number and a routing tree.
+	Demo bool
+
 	// BootstrapAdmin, when set and no operator admin exists yet, creates a
 	// BGC-ADMIN user with this e-mail and prints a first-login link.
 	BootstrapAdmin string
@@ -77,6 +92,21 @@ func settings(c *Config) []setting {
 		{env: "VMS_SMTP_PASSWORD", flag: "smtp-password", def: "", help: "SMTP password (or VMS_SMTP_PASSWORD_FILE)", secret: true, set: str(&c.SMTP.Password)},
 		{env: "VMS_SMTP_TLS", flag: "smtp-tls", def: "starttls", help: "none, starttls or tls", set: str(&c.SMTP.TLS)},
 		{env: "VMS_SMTP_FROM", flag: "smtp-from", def: "VMS <vms@localhost>", help: "sender address of mails VMS sends", set: str(&c.SMTP.From)},
+		{env: "VMS_ARI_URL", flag: "ari-url", def: "", help: "Asterisk ARI base URL (e.g. http://127.0.0.1:8088); empty runs the portal without a call controller", set: str(&c.ARIURL)},
+		{env: "VMS_ARI_USER", flag: "ari-user", def: "vms", help: "ARI user (ari.conf)", set: str(&c.ARIUser)},
+		{env: "VMS_ARI_PASSWORD", flag: "ari-password", def: "", help: "ARI password (or VMS_ARI_PASSWORD_FILE)", secret: true, set: str(&c.ARIPassword)},
+		{env: "VMS_ARI_APP", flag: "ari-app", def: "vms", help: "Stasis application name the dialplan sends calls to", set: str(&c.ARIApp)},
+		{env: "VMS_TRUNK", flag: "trunk", def: "PJSIP/{number}@trunk-out", help: "dial string of number destinations; {number} is the E.164 number without +, {e164} with it", set: str(&c.Trunk)},
+		{env: "VMS_MEDIA_URL", flag: "media-url", def: "", help: "base URL the media engine fetches prompts from (default: VMS_BASE_URL)", set: str(&c.MediaURL)},
+		{env: "VMS_REGION", flag: "region", def: "BE", help: "numbering region of numbers written in national form", set: str(&c.Region)},
+		{env: "VMS_DEMO", flag: "demo", def: "false", help: "seed a demo customer, number and routing tree at start", set: func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", v)
+			}
+			c.Demo = b
+			return nil
+		}},
 		{env: "VMS_BOOTSTRAP_ADMIN", flag: "bootstrap-admin", def: "", help: "create this operator admin (BGC-ADMIN) if none exists and print a first-login link", set: str(&c.BootstrapAdmin)},
 	}
 }
@@ -108,6 +138,10 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*C
 		c.BaseURL = "http://" + c.Listen
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.MediaURL == "" {
+		c.MediaURL = c.BaseURL
+	}
+	c.MediaURL = strings.TrimRight(c.MediaURL, "/")
 	return c, c.Validate()
 }
 
@@ -134,6 +168,20 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("VMS_LOG_FORMAT: must be text or json, got %q", c.LogFormat))
+	}
+	if c.ARIURL != "" {
+		if u, err := url.Parse(c.ARIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("VMS_ARI_URL: must be an http(s) URL, got %q", c.ARIURL))
+		}
+		if c.ARIPassword == "" {
+			errs = append(errs, errors.New("VMS_ARI_PASSWORD: required with VMS_ARI_URL"))
+		}
+		if !strings.Contains(c.Trunk, "{number}") && !strings.Contains(c.Trunk, "{e164}") {
+			errs = append(errs, fmt.Errorf("VMS_TRUNK: must contain {number} or {e164}, got %q", c.Trunk))
+		}
+		if u, err := url.Parse(c.MediaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("VMS_MEDIA_URL: must be an http(s) URL, got %q", c.MediaURL))
+		}
 	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
