@@ -1,6 +1,6 @@
 // Package ari is the Asterisk driver of VMS: it implements engine.Engine
-// (and the optional MusicOnHold, Recorder, FallbackStore and
-// EndpointWatcher) over the Asterisk REST Interface — REST commands plus the
+// (and the optional MusicOnHold, Recorder, FallbackStore, EndpointWatcher
+// and Continuer) over the Asterisk REST Interface — REST commands plus the
 // events WebSocket of one Stasis application (ENG-1).
 //
 // The package owns the ARI wire format (hand-written models for what VMS
@@ -86,6 +86,7 @@ var (
 	_ engine.Recorder        = (*Client)(nil)
 	_ engine.FallbackStore   = (*Client)(nil)
 	_ engine.EndpointWatcher = (*Client)(nil)
+	_ engine.Continuer       = (*Client)(nil)
 )
 
 // New returns a Client for cfg. It does not connect; call Run.

@@ -262,3 +262,24 @@ func TestLargeEventAboveDefaultReadLimit(t *testing.T) {
 		t.Errorf("digit %q, want 3", d.Digit)
 	}
 }
+
+func TestContinueIsNotAHangup(t *testing.T) {
+	f := newFakeARI(t)
+	c := newTestClient(t, f)
+	if err := c.Continue(context.Background(), "in-1", "vms-bench-plain", "0612345678"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.last()
+	if got.Path != "/ari/channels/in-1/continue" || got.Query.Get("context") != "vms-bench-plain" || got.Query.Get("extension") != "0612345678" {
+		t.Errorf("request %s %v", got.Path, got.Query)
+	}
+	m, _ := DecodeMessage([]byte(`{"type":"StasisEnd","channel":{"id":"in-1"}}`))
+	if evs := c.translate(m); len(evs) != 0 {
+		t.Errorf("StasisEnd after continue gave %v, want nothing", evs)
+	}
+	// A later StasisEnd of the same channel (it came back and left again)
+	// is a hangup again.
+	if evs := c.translate(m); len(evs) != 1 {
+		t.Errorf("second StasisEnd gave %v, want a ChannelHungup", evs)
+	}
+}

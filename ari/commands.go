@@ -166,6 +166,22 @@ func (c *Client) DestroyBridge(ctx context.Context, b engine.BridgeID) error {
 	return nil
 }
 
+// Continue implements engine.Continuer: POST /channels/{id}/continue. The
+// channel's StasisEnd is then not reported as a hangup.
+func (c *Client) Continue(ctx context.Context, ch engine.ChannelID, dialContext, extension string) error {
+	q := url.Values{"context": {dialContext}, "extension": {extension}, "priority": {"1"}}
+	c.mu.Lock()
+	c.continued[ch] = struct{}{}
+	c.mu.Unlock()
+	if err := c.do(ctx, http.MethodPost, "/channels/"+esc(string(ch))+"/continue", q, nil, nil); err != nil {
+		c.mu.Lock()
+		delete(c.continued, ch)
+		c.mu.Unlock()
+		return fmt.Errorf("ari: continue %s to %s@%s: %w", ch, extension, dialContext, c.gone(ch, err))
+	}
+	return nil
+}
+
 // StartMOH implements engine.MusicOnHold.
 func (c *Client) StartMOH(ctx context.Context, ch engine.ChannelID, class string) error {
 	var q url.Values

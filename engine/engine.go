@@ -166,6 +166,15 @@ type FallbackStore interface {
 	SetFallback(ctx context.Context, number, destination string) error
 }
 
+// Continuer is implemented by engines that can hand a channel back to
+// their own dialplan: the cheapest way to execute a plain decision (one
+// command instead of originate + bridge). The channel leaves VMS's control;
+// no ChannelHungup follows for it.
+type Continuer interface {
+	// Continue sends the channel to context/extension (priority 1).
+	Continue(ctx context.Context, ch ChannelID, context, extension string) error
+}
+
 // EndpointState is the reachability of an endpoint (an agent's phone).
 type EndpointState string
 

@@ -134,3 +134,36 @@ func BenchmarkRouterDispatch(b *testing.B) {
 		s.TryNext()
 	}
 }
+
+func TestRouterConcurrentUse(t *testing.T) {
+	r := NewRouter()
+	const calls, events = 8, 200
+	done := make(chan int, calls)
+	for i := range calls {
+		id := ChannelID(rune('a' + i))
+		s := r.Subscribe(id)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			n := 0
+			for n < events {
+				if _, err := s.Next(ctx); err != nil {
+					break
+				}
+				n++
+			}
+			s.Close()
+			done <- n
+		}()
+	}
+	for j := range events {
+		for i := range calls {
+			r.Dispatch(DTMFReceived{Channel: ChannelID(rune('a' + i)), DurationMs: j})
+		}
+	}
+	for range calls {
+		if n := <-done; n != events {
+			t.Errorf("a call received %d events, want %d", n, events)
+		}
+	}
+}

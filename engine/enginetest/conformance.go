@@ -94,6 +94,7 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 		if in.Caller != "0601020304" || in.Dialed != "3227654321" {
 			t.Errorf("CallArrived caller %q dialed %q, want 0601020304 / 3227654321", in.Caller, in.Dialed)
 		}
+		mustDo(t, "ring", tg.Engine.Ring(ctx, in.Channel))
 		mustDo(t, "answer", tg.Engine.Answer(ctx, in.Channel))
 		var got string
 		for len(got) < 2 {

@@ -69,8 +69,11 @@ type FakeChannel struct {
 	State    string // "ringing", "up", "down"
 	Heard    []string
 	Hangup   engine.HangupReason // set when VMS hung it up
-	Bridge   engine.BridgeID
-	timer    func() bool
+	// ContinuedTo is "extension@context" once VMS handed the channel back
+	// to the engine's dialplan.
+	ContinuedTo string
+	Bridge      engine.BridgeID
+	timer       func() bool
 }
 
 type fakeBridge struct {
@@ -84,6 +87,7 @@ var (
 	_ engine.Recorder        = (*Fake)(nil)
 	_ engine.FallbackStore   = (*Fake)(nil)
 	_ engine.EndpointWatcher = (*Fake)(nil)
+	_ engine.Continuer       = (*Fake)(nil)
 )
 
 // NewFake returns an empty Fake. Unknown destinations are unreachable.
@@ -162,6 +166,17 @@ func (f *Fake) SetEndpointState(endpoint string, s engine.EndpointState) {
 	f.endpoints[endpoint] = s
 	f.mu.Unlock()
 	f.router.Dispatch(engine.EndpointStateChanged{Endpoint: endpoint, State: s, At: f.Now()})
+}
+
+// Disconnect reports a lost engine connection.
+func (f *Fake) Disconnect(err error) {
+	f.router.Dispatch(engine.Disconnected{Err: err, At: f.Now()})
+}
+
+// Reconnect reports a re-established connection that still holds the
+// given channels (calls that stayed up while VMS was away).
+func (f *Fake) Reconnect(adopted ...engine.ChannelID) {
+	f.router.Dispatch(engine.Reconnected{Adopted: adopted, At: f.Now()})
 }
 
 // ---- outcomes ----
@@ -509,6 +524,19 @@ func (f *Fake) DestroyBridge(ctx context.Context, b engine.BridgeID) error {
 		}
 	}
 	delete(f.bridges, b)
+	return nil
+}
+
+// Continue implements engine.Continuer; ContinuedTo records where the
+// channel went.
+func (f *Fake) Continue(ctx context.Context, ch engine.ChannelID, dialContext, extension string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.live("continue", ch)
+	if err != nil {
+		return err
+	}
+	c.ContinuedTo = extension + "@" + dialContext
 	return nil
 }
 
