@@ -153,7 +153,9 @@ type DateRange struct {
 // To (exclusive), both "HH:MM" in the tree's time zone; To may be "24:00".
 // A window whose To is before its From crosses midnight: "fri 22:00–06:00"
 // covers Friday 22:00 to Saturday 06:00. Days are "mon".."sun" or ranges
-// such as "mon-fri"; a range may wrap ("sat-mon").
+// such as "mon-fri"; a range may wrap ("sat-mon"). Windows follow the wall
+// clock: on the day clocks go forward, 02:00–03:00 does not occur; on the
+// day they go back, it occurs twice and matches both times.
 type Window struct {
 	Days []string `json:"days"`
 	From string   `json:"from"`
