@@ -26,7 +26,7 @@ type Message struct {
 	To      []string
 	Subject string
 	Text    string // text/plain body
-	HTML    string // optional text/html alternative
+	HTML    string // text/html alternative; sent alone when Text is empty
 	// Headers are extra header fields, e.g. Message-ID, In-Reply-To and
 	// References for threading. Address and MIME headers (From, To, Cc,
 	// Bcc, Subject, Content-*, MIME-Version) cannot be set here.
@@ -224,8 +224,13 @@ func (s *SMTP) build(m Message) (*gomail.Msg, error) {
 	if !hasID {
 		msg.SetMessageID()
 	}
-	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	if m.HTML != "" {
+	switch {
+	case m.HTML == "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	case m.Text == "":
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	default:
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil

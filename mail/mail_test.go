@@ -112,6 +112,23 @@ func TestSendThreadedMultipart(t *testing.T) {
 	}
 }
 
+func TestSendHTMLOnly(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	if err := sender(t, sink).Send(context.Background(), mail.Message{
+		To: []string{"a@example.org"}, Subject: "s", HTML: "<p>only html</p>",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.Wait(t, 1, 10*time.Second)[0]
+	if ct := got.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type = %q, want text/html", ct)
+	}
+	// A single-part body ends with a line break on the wire.
+	if strings.TrimSuffix(got.HTML, "\n") != "<p>only html</p>" || got.Text != "" {
+		t.Errorf("html %q text %q", got.HTML, got.Text)
+	}
+}
+
 func TestSendRefuses(t *testing.T) {
 	sink := mailtest.NewSink(t)
 	s := sender(t, sink)
