@@ -216,8 +216,11 @@ func (s *SMTP) build(m Message) (*gomail.Msg, error) {
 		if strings.ContainsAny(value, "\r\n") {
 			return nil, fmt.Errorf("mail: header %s contains a line break", canon)
 		}
-		if canon == "Message-Id" {
-			canon, hasID = "Message-ID", true
+		if canon == "Message-Id" || canon == "In-Reply-To" {
+			if canon == "Message-Id" {
+				canon, hasID = "Message-ID", true
+			}
+			value = msgID(value)
 		}
 		msg.SetGenHeader(gomail.Header(canon), value)
 	}
@@ -234,6 +237,16 @@ func (s *SMTP) build(m Message) (*gomail.Msg, error) {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
 	}
 	return msg, nil
+}
+
+// msgID encloses a bare message identifier ("abc@host") in angle brackets,
+// as RFC 5322 writes it; an identifier already enclosed is kept.
+func msgID(v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.HasPrefix(v, "<") {
+		return v
+	}
+	return "<" + v + ">"
 }
 
 // canonicalHeader returns the canonical form of a header name ("in-reply-to"

@@ -112,6 +112,24 @@ func TestSendThreadedMultipart(t *testing.T) {
 	}
 }
 
+func TestSendBareMessageID(t *testing.T) {
+	sink := mailtest.NewSink(t)
+	err := sender(t, sink).Send(context.Background(), mail.Message{
+		To: []string{"a@example.org"}, Text: "x",
+		Headers: map[string]string{"Message-ID": "bare-1@vms.example", "In-Reply-To": " q-1@example.org "},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sink.Wait(t, 1, 10*time.Second)[0]
+	if h := got.Header.Get("Message-ID"); h != "<bare-1@vms.example>" {
+		t.Errorf("Message-ID = %q", h)
+	}
+	if h := got.Header.Get("In-Reply-To"); h != "<q-1@example.org>" {
+		t.Errorf("In-Reply-To = %q", h)
+	}
+}
+
 func TestSendHTMLOnly(t *testing.T) {
 	sink := mailtest.NewSink(t)
 	if err := sender(t, sink).Send(context.Background(), mail.Message{

@@ -93,7 +93,8 @@ var kinds = map[phonenumbers.PhoneNumberType]Kind{
 // the usual separators: spaces, dots, dashes, slashes and parentheses.
 // Anything else is refused with an EINVALID *vms.Error on field "number"
 // saying why: empty, not a number, too short, too long, unknown country
-// code, or not a valid number for its country.
+// code, or not a valid number for its country. An unknown region code is a
+// configuration error, reported on field "region".
 func Normalize(input, region string) (string, error) {
 	if region == "" {
 		region = DefaultRegion
