@@ -80,10 +80,16 @@ type Browser struct {
 	console []string // console errors, exceptions and browser-log errors, in order
 }
 
-// Start starts a fresh headless browser for t, with a new profile in a
-// temporary directory, and stops it when the test ends. When the test has
-// failed by then, it first saves a screenshot and the page's HTML (see
-// ArtifactDir) and logs where.
+// Start gives t a fresh headless browser and closes it when the test ends.
+// When the test has failed by then, it first saves a screenshot and the
+// page's HTML (see ArtifactDir) and logs where.
+//
+// Normally Start launches a browser process of its own with a new profile
+// in t.TempDir(). In a test binary whose TestMain calls Main, tests with
+// default flags (no FakeMedia, no Flags) share one browser process instead,
+// and each gets its own browser context: an empty profile of its own
+// (cookies, storage, cache) in a tab of its own, at a fraction of the cost
+// of a process start.
 func Start(t testing.TB, opts Options) *Browser {
 	t.Helper()
 	exe := Path(t)
@@ -96,8 +102,45 @@ func Start(t testing.TB, opts Options) *Browser {
 	if opts.Height <= 0 {
 		opts.Height = DefaultHeight
 	}
-	profile := t.TempDir() // removed after the browser stops: cleanups run last-in first-out
+	b := &Browser{t: t, timeout: opts.Timeout}
 
+	var first context.Context // the context whose first Run opens the tab
+	parent, isShared, err := sharedBrowser(exe, opts)
+	if isShared {
+		if err != nil {
+			t.Fatalf("browsertest: %v", err)
+		}
+		ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.listen))
+		t.Cleanup(cancel) // closes the tab and disposes of its browser context
+		b.ctx, first = ctx, ctx
+	} else {
+		profile := t.TempDir() // removed after the browser stops: cleanups run last-in first-out
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, profile, opts)...)
+		ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(b.listen))
+		t.Cleanup(func() {
+			cancelTab()
+			cancelAlloc()
+		})
+		b.ctx, first = ctx, ctx
+	}
+
+	// The first Run starts the browser (or opens the tab) and binds it to
+	// the context, which must carry no deadline; a timer bounds it instead.
+	if err := startWithin(first, startTimeout); err != nil {
+		t.Fatalf("browsertest: start %s: %v", exe, err)
+	}
+	if isShared && (opts.Width != DefaultWidth || opts.Height != DefaultHeight) {
+		// A shared process has one window size; emulate the one asked for.
+		b.Viewport(opts.Width, opts.Height, false)
+	}
+	t.Cleanup(b.saveOnFailure) // runs before the browser stops
+	return b
+}
+
+// allocatorOptions are the command line of a browser process: headless,
+// no sandbox (tests run as root in containers) and nothing that phones
+// home, which on this closed network would only stall.
+func allocatorOptions(exe, profile string, opts Options) []chromedp.ExecAllocatorOption {
 	flags := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.NoFirstRun,
@@ -107,7 +150,6 @@ func Start(t testing.TB, opts Options) *Browser {
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(opts.Width, opts.Height),
-		// This machine has no internet: everything that phones home is off.
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
@@ -131,38 +173,91 @@ func Start(t testing.TB, opts Options) *Browser {
 	for name, v := range opts.Flags {
 		flags = append(flags, chromedp.Flag(name, v))
 	}
+	return flags
+}
 
-	b := &Browser{t: t, timeout: opts.Timeout}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), flags...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx,
-		chromedp.WithListener(b.listen),
-		chromedp.WithErrorf(func(format string, args ...any) {
-			// The protocol sometimes sends events newer than cdproto knows;
-			// they are noise, not test failures.
-			t.Logf("browsertest: chromedp: "+format, args...)
-		}))
-	b.ctx = ctx
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-	})
-
-	// The first Run starts the browser and binds it to ctx, which must
-	// carry no deadline; the start itself is bounded by a timer.
+// startWithin runs the first (empty) action on ctx, which starts the
+// browser or opens the tab, and gives up after d.
+func startWithin(ctx context.Context, d time.Duration) error {
 	started := make(chan error, 1)
 	go func() { started <- chromedp.Do(ctx) }()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
 	select {
 	case err := <-started:
-		if err != nil {
-			t.Fatalf("browsertest: start %s: %v", exe, err)
-		}
-	case <-time.After(startTimeout):
-		cancelTab()
-		cancelAlloc()
-		t.Fatalf("browsertest: %s did not start within %s", exe, startTimeout)
+		return err
+	case <-timer.C:
+		return fmt.Errorf("not started within %s", d)
 	}
-	t.Cleanup(b.saveOnFailure) // runs before the browser stops
-	return b
+}
+
+// The shared browser process of a test binary whose TestMain calls Main.
+var shared struct {
+	mu      sync.Mutex
+	enabled bool // Main is running the tests
+	ctx     context.Context
+	cancel  func()
+	profile string
+	err     error
+}
+
+// Main runs the tests of a package with one browser process shared by its
+// browser tests (see Start) and stops it at the end. Call it from
+// TestMain:
+//
+//	func TestMain(m *testing.M) { browsertest.Main(m) }
+func Main(m *testing.M) {
+	shared.mu.Lock()
+	shared.enabled = true
+	shared.mu.Unlock()
+	code := m.Run()
+	closeShared()
+	os.Exit(code)
+}
+
+// sharedBrowser returns the shared browser's context, starting the process
+// on first use; ok is false when the binary does not share a browser or
+// opts need a process of their own.
+func sharedBrowser(exe string, opts Options) (ctx context.Context, ok bool, err error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.enabled || opts.FakeMedia || len(opts.Flags) > 0 {
+		return nil, false, nil
+	}
+	if shared.ctx != nil || shared.err != nil {
+		return shared.ctx, true, shared.err
+	}
+	profile, err := os.MkdirTemp("", "vms-browsertest-profile-")
+	if err != nil {
+		shared.err = fmt.Errorf("shared browser profile: %w", err)
+		return nil, true, shared.err
+	}
+	procOpts := Options{Width: DefaultWidth, Height: DefaultHeight}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(exe, profile, procOpts)...)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	if err := startWithin(ctx, startTimeout); err != nil {
+		cancelBrowser()
+		cancelAlloc()
+		os.RemoveAll(profile)
+		shared.err = fmt.Errorf("start the shared browser %s: %w", exe, err)
+		return nil, true, shared.err
+	}
+	shared.ctx, shared.profile = ctx, profile
+	shared.cancel = func() {
+		cancelBrowser()
+		cancelAlloc()
+	}
+	return ctx, true, nil
+}
+
+func closeShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.cancel != nil {
+		shared.cancel()
+		os.RemoveAll(shared.profile)
+	}
+	shared.ctx, shared.cancel, shared.err = nil, nil, nil
 }
 
 // Path returns the browser executable: $VMS_CHROMIUM or DefaultPath. A
@@ -234,11 +329,31 @@ func (b *Browser) Reload() int {
 	}))
 }
 
-// Fill replaces the value of the input or textarea that matches the CSS
-// selector by typing value into it, as a user would.
+// Fill sets the value of the input, select or textarea that matches the
+// CSS selector, as a paste would: one input and one change event. It is
+// fast; use Type where key events matter.
 func (b *Browser) Fill(selector, value string) {
 	b.t.Helper()
-	b.do("fill "+selector,
+	var ok bool
+	b.Eval(fmt.Sprintf(`(() => {
+		const el = document.querySelector(%s);
+		if (!el || !("value" in el)) return false;
+		el.focus();
+		el.value = %s;
+		el.dispatchEvent(new Event("input", {bubbles: true}));
+		el.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, jsString(selector), jsString(value)), &ok)
+	if !ok {
+		b.t.Fatalf("browsertest: fill %s: no field matches", selector)
+	}
+}
+
+// Type replaces the value of the input or textarea that matches the CSS
+// selector by typing text into it key by key, as a user would.
+func (b *Browser) Type(selector, text string) {
+	b.t.Helper()
+	b.do("type into "+selector,
 		chromedp.WaitVisible(chromedp.CSS(selector)),
 		// chromedp.SetValue cannot set "" (it passes undefined), so clear
 		// the field in the page.
@@ -247,7 +362,7 @@ func (b *Browser) Fill(selector, value string) {
 			el.value = "";
 			el.dispatchEvent(new Event("input", {bubbles: true}));
 		})()`, jsString(selector))),
-		chromedp.SendKeys(chromedp.CSS(selector), value))
+		chromedp.SendKeys(chromedp.CSS(selector), text))
 }
 
 // Click clicks the first visible element that matches the CSS selector. It
@@ -270,6 +385,13 @@ func (b *Browser) Submit(selector string) int {
 func (b *Browser) Text(selector string) string {
 	b.t.Helper()
 	return Run(b, "text of "+selector, chromedp.Text(chromedp.CSS(selector)))
+}
+
+// Value returns the current value of the input, select or textarea that
+// matches the CSS selector.
+func (b *Browser) Value(selector string) string {
+	b.t.Helper()
+	return Run(b, "value of "+selector, chromedp.Value(chromedp.CSS(selector)))
 }
 
 // WaitVisible waits until an element that matches the CSS selector is

@@ -14,6 +14,8 @@ import (
 	"github.com/vmsplatform/vms/test/browsertest"
 )
 
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
 // site is a tiny web site that exercises what the helpers do: a form that
 // posts and redirects, a page that logs errors, a cookie, a 404.
 func site(t *testing.T) *httptest.Server {
@@ -71,7 +73,14 @@ func TestFormRoundTrip(t *testing.T) {
 		t.Errorf("Cookie(sid) = %q, %v; want the HttpOnly cookie s3cret", v, ok)
 	}
 
+	b.Type("#name", "Ada")
+	if got := b.Value("#name"); got != "Ada" {
+		t.Errorf("after Type the field holds %q, want Ada (the old value replaced)", got)
+	}
 	b.Fill("#name", "Ada Lovelace")
+	if got := b.Value("#name"); got != "Ada Lovelace" {
+		t.Errorf("after Fill the field holds %q, want Ada Lovelace", got)
+	}
 	if got := b.Submit("#go"); got != http.StatusOK {
 		t.Errorf("Submit status = %d, want 200 after the redirect", got)
 	}
@@ -226,5 +235,42 @@ func TestNoArtifactsOnSuccess(t *testing.T) {
 	})
 	if entries, _ := os.ReadDir(root); len(entries) != 0 {
 		t.Errorf("a passing test left artifacts: %v", entries)
+	}
+}
+
+// Browsers that share a process are still isolated from each other.
+func TestSharedBrowsersAreIsolated(t *testing.T) {
+	srv := site(t)
+	a := browsertest.Start(t, browsertest.Options{})
+	b := browsertest.Start(t, browsertest.Options{Width: 800, Height: 600})
+	a.Navigate(srv.URL + "/form")
+	a.Eval(`localStorage.setItem("k", "a")`, nil)
+	b.Navigate(srv.URL + "/done?name=x")
+	if _, ok := b.Cookie("sid"); ok {
+		t.Errorf("a cookie set in one browser is visible in another")
+	}
+	var stored *string
+	b.Eval(`localStorage.getItem("k")`, &stored)
+	if stored != nil {
+		t.Errorf("localStorage leaked between browsers: %q", *stored)
+	}
+	var w int
+	b.Eval(`window.innerWidth`, &w)
+	if w != 800 {
+		t.Errorf("innerWidth = %d, want the 800 asked for", w)
+	}
+}
+
+// FakeMedia gives pages a camera and a microphone without a prompt, for
+// WebRTC tests; such a browser runs in a process of its own.
+func TestFakeMedia(t *testing.T) {
+	srv := site(t)
+	b := browsertest.Start(t, browsertest.Options{FakeMedia: true})
+	b.Navigate(srv.URL + "/form") // http://127.0.0.1 is a secure context
+	var kinds []string
+	b.Eval(`navigator.mediaDevices.getUserMedia({audio: true, video: true})
+		.then(s => { const k = s.getTracks().map(t => t.kind).sort(); s.getTracks().forEach(t => t.stop()); return k; })`, &kinds)
+	if strings.Join(kinds, ",") != "audio,video" {
+		t.Errorf("getUserMedia tracks = %v, want audio and video", kinds)
 	}
 }
