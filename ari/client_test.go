@@ -100,8 +100,11 @@ func TestCommandRequests(t *testing.T) {
 			})
 		}, want{"POST", "/ari/channels/leg-1", map[string]string{
 			"endpoint": "PJSIP/0612345678@trunk-out", "app": "vms", "callerId": "0601020304",
-			"timeout": "30", "formats": "opus,ulaw", "appArgs": "outbound,42", "originator": "in-1",
+			"timeout": "30", "formats": "opus,ulaw", "appArgs": "outbound,42",
 		}, `{"variables":{"VMS_CALL":"42"}}`}},
+		{"originate with originator, no formats", func(ctx context.Context, c *Client) error {
+			return c.Originate(ctx, engine.OriginateRequest{ID: "leg-2", Endpoint: "PJSIP/1@trunk-out", Originator: "in-1"})
+		}, want{"POST", "/ari/channels/leg-2", map[string]string{"endpoint": "PJSIP/1@trunk-out", "app": "vms", "originator": "in-1"}, ""}},
 		{"play several media", func(ctx context.Context, c *Client) error {
 			return c.Play(ctx, "in-1", "pb-1", "sound:http://vms/prompts/a.wav", "sound:beep")
 		}, want{"POST", "/ari/channels/in-1/play/pb-1", map[string]string{"media": "sound:http://vms/prompts/a.wav,sound:beep"}, ""}},

@@ -84,7 +84,9 @@ func (c *Client) Originate(ctx context.Context, req engine.OriginateRequest) err
 	if len(req.Formats) > 0 {
 		q.Set("formats", strings.Join(req.Formats, ","))
 	}
-	if req.Originator != "" {
+	// Asterisk refuses originator together with formats (400); the codec
+	// choice matters more (WebRTC agents need opus).
+	if req.Originator != "" && len(req.Formats) == 0 {
 		q.Set("originator", string(req.Originator))
 	}
 	var body any

@@ -82,7 +82,9 @@ func isClosed(ch <-chan struct{}) bool {
 func (c *Client) session(ctx context.Context) (up bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, resp, err := websocket.Dial(dctx, c.wsURL, &websocket.DialOptions{
-		HTTPClient: &http.Client{},
+		// Its own client: the upgraded connection must not count against
+		// the REST pool, and no proxy is wanted between VMS and Asterisk.
+		HTTPClient: &http.Client{Transport: &http.Transport{Proxy: nil}},
 	})
 	cancel()
 	if resp != nil && resp.Body != nil {

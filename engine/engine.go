@@ -80,7 +80,7 @@ type OriginateRequest struct {
 	// Args are passed to the application when the leg answers.
 	Args []string
 	// Originator links the new leg to an existing channel (same call in
-	// CDRs and logs); optional.
+	// CDRs and logs); optional. Asterisk ignores it when Formats is set.
 	Originator ChannelID
 }
 

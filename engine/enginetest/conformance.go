@@ -125,7 +125,11 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 			leg := engine.ChannelID(uniqueID("leg"))
 			sub := tg.Engine.Subscribe(leg)
 			defer sub.Close()
-			err := tg.Engine.Originate(ctx, engine.OriginateRequest{ID: leg, Endpoint: tc.endpoint(tg), Timeout: tc.timeout})
+			err := tg.Engine.Originate(ctx, engine.OriginateRequest{
+				ID: leg, Endpoint: tc.endpoint(tg), Timeout: tc.timeout,
+				CallerID: "VMS <3221234567>", Formats: []string{"ulaw", "alaw"},
+				Variables: map[string]string{"VMS_CONFORMANCE": "1"},
+			})
 			mustDo(t, "originate", err)
 			ev := expect(t, ctx, sub, "originate failed", func(ev engine.OriginateFailed) bool { return ev.Channel == leg })
 			if ev.Outcome != tc.want {
