@@ -640,7 +640,7 @@ func (k *call) announce(node, prompt string) error {
 	if err := k.answer(); err != nil {
 		return err
 	}
-	id, err := k.play(k.c.cfg.PromptURL(prompt))
+	id, err := k.play(k.c.cfg.PromptURL(k.promptKey(node, prompt)))
 	if err != nil || id == "" {
 		return err
 	}
@@ -667,6 +667,18 @@ func (k *call) announce(node, prompt string) error {
 	}
 }
 
+// promptKey resolves a tree's prompt name; node "" marks a prompt that is
+// already a key (the overflow announcement).
+func (k *call) promptKey(node, name string) string {
+	if node == "" || k.route == nil || k.route.PromptKey == nil {
+		return name
+	}
+	if key := k.route.PromptKey(name); key != "" {
+		return key
+	}
+	return name
+}
+
 // menu plays a menu prompt, collects the caller's digits and resumes the
 // plan with them (TRM-3).
 func (k *call) menu(d routing.Decision) (*routing.Decision, error) {
@@ -679,7 +691,7 @@ func (k *call) menu(d routing.Decision) (*routing.Decision, error) {
 	if n.Timeout > 0 {
 		timeout = time.Duration(n.Timeout) * time.Second
 	}
-	id, err := k.play(k.c.cfg.PromptURL(n.Prompt))
+	id, err := k.play(k.c.cfg.PromptURL(k.promptKey(n.ID, n.Prompt)))
 	if err != nil {
 		return nil, err
 	}

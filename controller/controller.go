@@ -162,6 +162,10 @@ type Route struct {
 	InList func(list, number string) bool
 	// SitesDown holds the tenant's sites marked down (TRM-9).
 	SitesDown map[string]bool
+	// PromptKey maps a prompt name used in the tenant's trees to the key
+	// Config.PromptURL takes (e.g. the prompt's content hash); nil means
+	// names are keys. Limit.OverflowPrompt is already a key.
+	PromptKey func(name string) string
 }
 
 // Overflow treatments of Limit.
@@ -181,7 +185,9 @@ type Limit struct {
 	// Overflow is the treatment of calls above the limit: OverflowBusy
 	// (default) or OverflowAnnouncement (answer, play OverflowPrompt, hang
 	// up).
-	Overflow       string
+	Overflow string
+	// OverflowPrompt is the key (as Config.PromptURL takes it) of the
+	// overflow announcement.
 	OverflowPrompt string
 }
 

@@ -317,6 +317,7 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 			TreeID: n.TreeID, Active: n.Active, Limit: n.Limit,
 			InList:    inList(snap.Lists[n.TenantID]),
 			SitesDown: downSites(snap.Sites[n.TenantID]),
+			PromptKey: promptKey(snap.Prompts[n.TenantID]),
 		}
 		t, ok := s.trees[n.TenantID][n.TreeID]
 		if ok {
@@ -394,6 +395,10 @@ func inList(lists map[string]map[string]bool) func(list, number string) bool {
 		return nil
 	}
 	return func(list, number string) bool { return lists[list][number] }
+}
+
+func promptKey(prompts map[string]string) func(string) string {
+	return func(name string) string { return prompts[name] }
 }
 
 func downSites(sites map[string]bool) map[string]bool {
