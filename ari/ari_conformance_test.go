@@ -149,6 +149,7 @@ func TestConformance(t *testing.T) {
 		if err := c.StartRecording(ctx, engine.RecordRequest{ID: rec, Channel: ca.Channel, Format: "wav"}); err != nil {
 			t.Fatal(err)
 		}
+		nextOf[engine.RecordingStarted](t, ctx, ca.Events)
 		if err := c.StopRecording(ctx, rec); err != nil {
 			t.Fatal(err)
 		}

@@ -164,12 +164,15 @@ func (c *Client) translate(m Message) []engine.Event {
 			State:    endpointState(m.Endpoint.State),
 			At:       at,
 		}}
-	case "RecordingFinished", "RecordingFailed":
+	case "RecordingStarted", "RecordingFinished", "RecordingFailed":
 		if m.Recording == nil {
 			return nil
 		}
 		id := engine.RecordingID(m.Recording.Name)
 		ch := targetChannel(m.Recording.TargetURI)
+		if m.Type == "RecordingStarted" {
+			return []engine.Event{engine.RecordingStarted{Recording: id, Channel: ch, At: at}}
+		}
 		if m.Type == "RecordingFinished" {
 			return []engine.Event{engine.RecordingFinished{
 				Recording: id, Channel: ch, Duration: time.Duration(m.Recording.Duration) * time.Second, At: at,

@@ -151,8 +151,9 @@ type RecordRequest struct {
 
 // Recorder is implemented by engines that record channels (REC-1).
 type Recorder interface {
-	// StartRecording starts recording; RecordingFinished or
-	// RecordingFailed reports the end.
+	// StartRecording starts recording; RecordingStarted reports that it
+	// runs, RecordingFinished or RecordingFailed its end. Stop it only
+	// after RecordingStarted: Asterisk may lose a stop that comes earlier.
 	StartRecording(ctx context.Context, req RecordRequest) error
 	// StopRecording stops a recording and keeps the file.
 	StopRecording(ctx context.Context, id RecordingID) error

@@ -95,6 +95,13 @@ type BridgeLeft struct {
 	At      time.Time
 }
 
+// RecordingStarted reports that a recording is being written.
+type RecordingStarted struct {
+	Recording RecordingID
+	Channel   ChannelID
+	At        time.Time
+}
+
 // RecordingFinished reports that a recording ended and its file is kept.
 type RecordingFinished struct {
 	Recording RecordingID
@@ -148,6 +155,7 @@ func (e PlaybackStarted) EventTime() time.Time      { return e.At }
 func (e PlaybackFinished) EventTime() time.Time     { return e.At }
 func (e BridgeJoined) EventTime() time.Time         { return e.At }
 func (e BridgeLeft) EventTime() time.Time           { return e.At }
+func (e RecordingStarted) EventTime() time.Time     { return e.At }
 func (e RecordingFinished) EventTime() time.Time    { return e.At }
 func (e RecordingFailed) EventTime() time.Time      { return e.At }
 func (e EndpointStateChanged) EventTime() time.Time { return e.At }
@@ -164,6 +172,7 @@ func (e PlaybackStarted) EventChannel() ChannelID      { return e.Channel }
 func (e PlaybackFinished) EventChannel() ChannelID     { return e.Channel }
 func (e BridgeJoined) EventChannel() ChannelID         { return e.Channel }
 func (e BridgeLeft) EventChannel() ChannelID           { return e.Channel }
+func (e RecordingStarted) EventChannel() ChannelID     { return e.Channel }
 func (e RecordingFinished) EventChannel() ChannelID    { return e.Channel }
 func (e RecordingFailed) EventChannel() ChannelID      { return e.Channel }
 func (e EndpointStateChanged) EventChannel() ChannelID { return "" }

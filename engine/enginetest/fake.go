@@ -574,6 +574,7 @@ func (f *Fake) StartRecording(ctx context.Context, req engine.RecordRequest) err
 		return fmt.Errorf("fake: record %s: %w: id in use", req.ID, engine.ErrConflict)
 	}
 	f.recordings[req.ID] = req.Channel
+	f.router.Dispatch(engine.RecordingStarted{Recording: req.ID, Channel: req.Channel, At: f.Now()})
 	return nil
 }
 
