@@ -20,6 +20,7 @@ type migration struct {
 // or reorder a migration that has shipped.
 var migrations = []migration{
 	{ID: "0001_initial", Up: m0001Initial},
+	{ID: "0002_routing", Up: m0002Routing},
 }
 
 // schemaMigration is the bookkeeping row of an applied migration.

@@ -57,8 +57,20 @@ type Number struct {
 	RefusalReason        string `gorm:"size:300;not null;default:''"`
 	ActivatedAt          *time.Time
 	PortedAt             *time.Time
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// Routing (TRM-1): the tree calls to the number follow; nil routes
+	// them to Fallback.
+	TreeID *uint `gorm:"index"`
+	// Surge protection (NUM-5): calls per second and concurrent calls
+	// (zero: no limit), and the treatment above them: OverflowBusy or
+	// OverflowAnnouncement playing OverflowPromptID.
+	MaxCPS           float64 `gorm:"not null;default:0"`
+	MaxConcurrent    int     `gorm:"not null;default:0"`
+	Overflow         string  `gorm:"size:16;not null;default:'busy'"`
+	OverflowPromptID *uint
+	// Fallback is the static destination (E.164) when routing fails.
+	Fallback  string `gorm:"size:20;not null;default:''"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Number statuses.
