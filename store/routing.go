@@ -522,4 +522,3 @@ func (s *Store) RoutingRefs(ctx context.Context, tenantID uint) (routing.RefSet,
 	}
 	return refs, nil
 }
-
