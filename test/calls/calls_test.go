@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,7 +31,10 @@ import (
 	"github.com/vmsplatform/vms/ari"
 	"github.com/vmsplatform/vms/controller"
 	"github.com/vmsplatform/vms/engine"
+	"github.com/vmsplatform/vms/routecache"
 	"github.com/vmsplatform/vms/routing"
+	"github.com/vmsplatform/vms/store"
+	"github.com/vmsplatform/vms/store/storetest"
 	"github.com/vmsplatform/vms/test/astertest"
 	"github.com/vmsplatform/vms/test/sipptest"
 )
@@ -383,6 +387,61 @@ func TestCalls(t *testing.T) {
 		}
 	})
 
+	t.Run("routes from the store", func(t *testing.T) {
+		t.Parallel()
+		const id = 11
+		d := dialedNum(id)
+		ctx := context.Background()
+		s := storetest.SQLite(t)
+		tn := &store.Tenant{Name: "Acme", Formula: "classic", TimeZone: "Europe/Brussels"}
+		if err := s.CreateTenant(ctx, store.System, tn); err != nil {
+			t.Fatal(err)
+		}
+		n := &store.Number{TenantID: tn.ID, E164: d, Kind: "geographic", Status: store.NumberActive, OnNetwork: true}
+		if err := s.CreateNumber(ctx, store.System, n); err != nil {
+			t.Fatal(err)
+		}
+		// Hand-over to a second tree: the first number is busy, its
+		// alternative is in the "backup" tree.
+		main, _ := json.Marshal(routing.Tree{ID: "main", Start: "first", Nodes: []routing.Node{
+			numberNode("first", num(peerBusy, id), 0, map[routing.Outcome]string{"busy": "backup"}),
+			{ID: "backup", Type: routing.TypeTree, Tree: "backup"},
+		}})
+		backup, _ := json.Marshal(routing.Tree{ID: "backup", Start: "b", Nodes: []routing.Node{
+			numberNode("b", num(peerAnswer, id), 0, nil),
+		}})
+		bt := &store.RoutingTree{TenantID: tn.ID, Key: "backup", Name: "Backup"}
+		if _, err := s.CreateTree(ctx, store.System, bt, backup, "backup"); err != nil {
+			t.Fatal(err)
+		}
+		mt := &store.RoutingTree{TenantID: tn.ID, Key: "main", Name: "Main"}
+		if _, err := s.CreateTree(ctx, store.System, mt, main, "main"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SetNumberRouting(ctx, store.System, tn.ID, n.ID, store.NumberRouting{TreeID: &mt.ID}); err != nil {
+			t.Fatal(err)
+		}
+		cache := routecache.New(routecache.FromStore(s), "BE", nil)
+		if err := cache.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.routes.mu.Lock()
+		e.routes.more = cache
+		e.routes.mu.Unlock()
+		res := e.call(t, vipCaller, d, time.Second, "")
+		if n := len(e.invites(peerBusy, num(peerBusy, id), 1)); n != 1 {
+			t.Errorf("busy peer got %d INVITEs, want 1", n)
+		}
+		r := e.expectAnswered(t, res, d, num(peerAnswer, id), "+32477123456")
+		expectLegs(t, r, controller.OutcomeBusy, controller.OutcomeAnswered)
+		if r.TenantID != tn.ID || r.NumberID != n.ID || r.TreeID != "main" || r.TreeVersion != 1 {
+			t.Errorf("record tenant %d number %d tree %s v%d", r.TenantID, r.NumberID, r.TreeID, r.TreeVersion)
+		}
+		if !strings.Contains(routing.TraceText(r.Path), "now in tree backup version 1") {
+			t.Errorf("path does not show the hand-over:\n%s", routing.TraceText(r.Path))
+		}
+	})
+
 	t.Run("caller hangs up while ringing", func(t *testing.T) {
 		t.Parallel()
 		const id = 10
@@ -552,6 +611,8 @@ type staticRoutes struct {
 	mu        sync.Mutex
 	routes    map[string]*controller.Route
 	fallbacks map[string]string
+	// more answers for the numbers not set here (the store-backed cache).
+	more controller.Routes
 }
 
 // Fallbacks implements controller.FallbackSource (ENG-3).
@@ -573,14 +634,24 @@ func (s *staticRoutes) set(dialed string, r *controller.Route) {
 
 func (s *staticRoutes) Route(ctx context.Context, dialed string) (*controller.Route, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r := s.routes["+"+strings.TrimPrefix(dialed, "+")]; r != nil {
+	r, more := s.routes["+"+strings.TrimPrefix(dialed, "+")], s.more
+	s.mu.Unlock()
+	switch {
+	case r != nil:
 		return r, nil
+	case more != nil:
+		return more.Route(ctx, dialed)
 	}
 	return nil, controller.ErrNoRoute
 }
 
 func (s *staticRoutes) Tree(ctx context.Context, tenant uint, id string) (*routing.Plan, int, error) {
+	s.mu.Lock()
+	more := s.more
+	s.mu.Unlock()
+	if more != nil {
+		return more.Tree(ctx, tenant, id)
+	}
 	return nil, 0, errors.New("no tree hand-overs in these tests")
 }
 
