@@ -8,7 +8,7 @@ VMS_ADMIN ?= admin@vms.local
 # Asterisk, SIPp) are included: under CI=true a missing part fails the run.
 TEST_FLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: all build run test test-short bench lint fmt clean deps-test
+.PHONY: all build run call test test-short bench lint fmt clean deps-test
 
 all: build
 
@@ -16,9 +16,20 @@ build:
 	$(GO) build -o $(BIN) ./cmd/vms
 
 ## run: the portal on the embedded SQLite database in ./var, with a first
-## operator admin whose one-time login link is printed at start.
+## operator admin whose one-time login link is printed at start, a demo
+## customer with a number and a routing tree, and — when this machine can
+## run it (root, and the Asterisk root of test/asterisk/install.sh) — a
+## local Asterisk that VMS routes calls for. `make call` places a test call.
 run: build
-	VMS_BOOTSTRAP_ADMIN=$(VMS_ADMIN) ./$(BIN) serve
+	@set -a; \
+	if lab_env=$$(bash test/asterisk/lab.sh start); then eval "$$lab_env"; \
+	  trap 'bash test/asterisk/lab.sh stop' EXIT; \
+	  echo "Local Asterisk is up: place a test call with 'make call' (in another terminal)."; fi; \
+	VMS_BOOTSTRAP_ADMIN=$(VMS_ADMIN) VMS_DEMO=true ./$(BIN) serve
+
+## call: a test call from SIPp to the demo number through the local Asterisk.
+call:
+	@bash test/asterisk/lab.sh call $(NUMBER)
 
 ## test: the whole suite, as CI runs it (see .ci/run for the set-up).
 test:

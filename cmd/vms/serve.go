@@ -33,6 +33,7 @@ type Main struct {
 	portal *portal.Server
 	ln     net.Listener
 	srv    *http.Server
+	calls  *calls // nil without an engine
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -69,6 +70,13 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 		return nil, err
 	}
 	m.store = st
+	if cfg.Demo {
+		if err := store.SeedDemo(ctx, st); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+		fmt.Fprintf(stdout, "Demo customer %q with number %s and its routing tree is ready (tenant user %s).\n", store.DemoTenantName, store.DemoNumber, store.DemoUserEmail)
+	}
 	if cfg.BootstrapAdmin != "" {
 		if err := bootstrapAdmin(ctx, st, cfg, stdout); err != nil {
 			m.Close()
@@ -95,6 +103,14 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 		m.Close()
 		return nil, err
 	}
+	if cfg.ARIURL != "" {
+		if m.calls, err = newCalls(ctx, cfg, st, m.log); err != nil {
+			m.Close()
+			return nil, err
+		}
+	} else {
+		m.log.Info("no engine configured (VMS_ARI_URL): portal and API only")
+	}
 	m.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		m.Close()
@@ -116,10 +132,20 @@ func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	go m.cleanSessions(ctx)
+	callsDone := make(chan error, 1)
+	if m.calls != nil {
+		m.log.Info("call controller starting", "ari", m.cfg.ARIURL, "app", m.cfg.ARIApp)
+		go func() { callsDone <- m.calls.run(ctx) }()
+	} else {
+		callsDone <- nil
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if err := <-callsDone; err != nil {
+		m.log.Error("call controller stopped with an error", "err", err)
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -157,6 +183,9 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.ln != nil {
 		m.ln.Close()
+	}
+	if m.calls != nil {
+		errs = append(errs, m.calls.close())
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"sync"
+
+	"github.com/vmsplatform/vms/ari"
+	"github.com/vmsplatform/vms/controller"
+	"github.com/vmsplatform/vms/routecache"
+	"github.com/vmsplatform/vms/store"
+)
+
+// calls is the call-handling side of a running VMS: the ARI driver, the
+// route cache over the store, and the controller. It exists only when an
+// engine is configured.
+type calls struct {
+	log   *slog.Logger
+	ari   *ari.Client
+	cache *routecache.Cache
+	ctl   *controller.Controller
+}
+
+func newCalls(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*calls, error) {
+	cli, err := ari.New(ari.Config{
+		URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword, App: cfg.ARIApp,
+		Logger: log.With("component", "ari"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cache := routecache.New(routecache.FromStore(st), cfg.Region, log.With("component", "routes"))
+	if err := cache.Load(ctx); err != nil {
+		// The database may come later; the cache retries while running.
+		log.Warn("routes not loaded at start; retrying in the background", "err", err)
+	}
+	media := cfg.MediaURL
+	ctl, err := controller.New(controller.Config{
+		App:    cfg.ARIApp,
+		Trunk:  cfg.Trunk,
+		Region: cfg.Region,
+		PromptURL: func(key string) string {
+			return "sound:" + media + "/media/prompts/" + url.PathEscape(key) + ".wav"
+		},
+	}, cli, cache, routecache.Records{Store: st}, log.With("component", "controller"))
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return &calls{log: log, ari: cli, cache: cache, ctl: ctl}, nil
+}
+
+// run runs the three parts until ctx ends. The controller stops first, so
+// it can still wind calls down over the engine; then the driver and the
+// cache stop.
+func (c *calls) run(ctx context.Context) error {
+	engCtx, stopEng := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEng()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(2)
+	go func() { defer wg.Done(); errs <- ignoreCanceled(c.ari.Run(engCtx)) }()
+	go func() { defer wg.Done(); errs <- ignoreCanceled(c.cache.Run(engCtx)) }()
+	// Run returns once every call it was routing is wound down and the
+	// records are flushed; only then are the driver and cache stopped.
+	ctlErr := ignoreCanceled(c.ctl.Run(ctx))
+	stopEng()
+	wg.Wait()
+	close(errs)
+	all := []error{ctlErr}
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (c *calls) close() error { return c.ari.Close() }
+
+// invalidate makes the next call see a routing change saved through the
+// portal of this process at once (other processes see it within a second).
+func (c *calls) invalidate() { c.cache.Invalidate() }
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
