@@ -795,3 +795,16 @@ func TestAdoptionPartnerGoneEarly(t *testing.T) {
 	f.FarEndHangup(leg, engine.CauseNormalClearing)
 	waitUntil(t, func() bool { return c.ActiveCalls() == 0 })
 }
+
+// Prompt names of a tenant's tree are played by their content key; the
+// overflow prompt is a key already.
+func TestPromptKey(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, tree("s", routing.Node{ID: "s", Type: routing.TypeAnnouncement, Prompt: "closed"}))
+	h.routes.routes[dialed].PromptKey = func(name string) string { return map[string]string{"closed": "5ha256"}[name] }
+	in := h.fake.Call(caller, dialedTo)
+	h.record(in)
+	if got := h.fake.Heard(in); !slices.Equal(got, []string{"sound:prompts/5ha256"}) {
+		t.Errorf("heard %q, want the prompt by its key", got)
+	}
+}
