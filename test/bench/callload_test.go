@@ -1,57 +1,65 @@
 // Package bench measures how many new calls per second the real Asterisk
-// holds through a given call path, driven by SIPp: the plain dialplan
-// Dial() baseline today, the VMS ARI path once a controller hook is set.
-// It is opt-in (VMS_BENCH=1) because a run takes minutes and both cores;
-// test/asterisk/bench.sh is the entry point.
+// holds through VMS's ARI path, against the plain-dialplan Dial() of the
+// same calls on the same Asterisk (issue "Calls through a real Asterisk"):
+// SIPp places the same load at rising rates through both paths, and the
+// bench reports set-up time p50/p95, failures, the highest rate held with
+// no failure, and the ARI/plain ratios against the aims.
+//
+// It owns the bench only: it runs the real ari driver and controller as
+// VMS does, and never changes them. It is opt-in (VMS_BENCH=1) because a
+// run takes minutes and both cores; `make bench-calls` and
+// test/asterisk/bench.sh are the entry points. See docs/performance.md.
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vmsplatform/vms/controller"
 	"github.com/vmsplatform/vms/test/astertest"
 	"github.com/vmsplatform/vms/test/sipptest"
 )
 
-// Path is one way a call crosses Asterisk.
-type Path struct {
-	// Context the caller's calls enter.
-	Context string
-	// Setup, when set, runs after Asterisk started and before the load,
-	// e.g. to connect a VMS controller to a.ARIURL as application a.App
-	// that routes every call to PJSIP/<number>@trunk-out. It may register
-	// its own cleanup.
-	Setup func(t *testing.T, a *astertest.Asterisk)
-}
-
-// Paths are the call paths a bench run can take (VMS_BENCH_PATH).
-var Paths = map[string]Path{
-	// The baseline: extensions.conf vms-bench-plain dials trunk-out.
-	"plain": {Context: "vms-bench-plain"},
-	// The VMS path: vms-inbound enters Stasis(vms). Needs Setup to start a
-	// controller; until then the run fails fast with a clear message.
-	"ari": {Context: "vms-inbound"},
+// contexts are the dialplan contexts each path's calls enter: the plain
+// baseline dials trunk-out itself (extensions.conf vms-bench-plain); the
+// VMS path enters Stasis(vms) and VMS's controller dials.
+var contexts = map[string]string{
+	"plain": "vms-bench-plain",
+	"ari":   "vms-inbound",
 }
 
 // settings are read from the environment, with defaults meant for a try.
 type settings struct {
-	path     string
+	paths    []string
 	rates    []float64
 	hold     time.Duration // how long each rate is held
 	callLen  time.Duration // how long each call lasts
 	stopFail bool
+	out      string // Markdown report file
+	profile  string // directory for CPU profiles of the ARI runs
 }
 
 func readSettings(t *testing.T) settings {
 	t.Helper()
-	s := settings{path: "plain", hold: 10 * time.Second, callLen: time.Second, stopFail: true,
+	s := settings{paths: []string{"plain", "ari"}, hold: 10 * time.Second, callLen: time.Second, stopFail: true,
 		rates: []float64{25, 50, 100, 150, 200, 250, 300}}
-	if v := os.Getenv("VMS_BENCH_PATH"); v != "" {
-		s.path = v
+	if v := os.Getenv("VMS_BENCH_PATHS"); v != "" {
+		s.paths = nil
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if _, ok := contexts[p]; !ok {
+				t.Fatalf("VMS_BENCH_PATHS: %q: want plain, ari or both (plain,ari)", p)
+			}
+			s.paths = append(s.paths, p)
+		}
 	}
 	if v := os.Getenv("VMS_BENCH_RATES"); v != "" {
 		s.rates = nil
@@ -76,60 +84,226 @@ func readSettings(t *testing.T) settings {
 	if os.Getenv("VMS_BENCH_ALL_RATES") != "" {
 		s.stopFail = false
 	}
+	s.out = os.Getenv("VMS_BENCH_OUT")
+	s.profile = os.Getenv("VMS_BENCH_PROFILE")
 	return s
 }
 
-// TestCallLoad drives SIPp load at rising rates and reports, per rate, the
-// calls placed, failures and set-up time (INVITE → 200 OK) p50/p95, then the
-// highest rate held for the whole hold time with no failure.
+// TestCallLoad drives the same SIPp load through each path at rising
+// rates, the paths taking turns at each rate so that both see the same
+// machine, and reports per run the calls placed, failures and set-up time
+// (INVITE → 200 OK) p50/p95, then each path's highest rate held for the
+// whole hold time with no failure and the ARI/plain ratios.
 func TestCallLoad(t *testing.T) {
 	if os.Getenv("VMS_BENCH") == "" {
-		t.Skip("call-load bench: opt-in with VMS_BENCH=1 (see test/asterisk/bench.sh)")
+		t.Skip("call-load bench, not a test: opt in with VMS_BENCH=1 (make bench-calls, test/asterisk/bench.sh)")
 	}
 	s := readSettings(t)
-	path, ok := Paths[s.path]
-	if !ok {
-		t.Fatalf("VMS_BENCH_PATH %q: want plain or ari", s.path)
-	}
-	if s.path == "ari" && path.Setup == nil {
-		t.Fatalf("VMS_BENCH_PATH=ari: no controller hook yet; set bench.Paths[\"ari\"].Setup to start VMS's controller against the instance")
-	}
 	dest := sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer, NoTrace: true})
-	callerPort := sipptest.FreeUDPPort(t)
+	ports := map[string]int{}
+	var callers []astertest.Caller
+	for _, p := range s.paths {
+		ports[p] = sipptest.FreeUDPPort(t)
+		callers = append(callers, astertest.Caller{Name: "trunk-" + p, Port: ports[p], Context: contexts[p]})
+	}
 	a := astertest.Start(t, astertest.Options{
-		Callers:      []astertest.Caller{{Name: "trunk", Port: callerPort, Context: path.Context}},
+		Callers:      callers,
 		Destinations: []astertest.Destination{{Name: "trunk-out", Port: dest.Port}},
 	})
-	if path.Setup != nil {
-		path.Setup(t, a)
-	}
-	report := fmt.Sprintf("call-load bench, path %s (context %s), each rate held %s, calls of %s\n",
-		s.path, path.Context, s.hold, s.callLen)
-	report += fmt.Sprintf("%8s %8s %8s %8s %10s %10s\n", "rate/s", "calls", "ok", "failed", "setup p50", "setup p95")
-	best := 0.0
-	for _, rate := range s.rates {
-		calls := int(rate * s.hold.Seconds())
-		res := sipptest.Call(t, sipptest.CallOptions{
-			Target:        a.SIPAddr(),
-			Number:        "3221234567",
-			LocalPort:     callerPort,
-			Calls:         calls,
-			Rate:          rate,
-			Hold:          s.callLen,
-			MaxConcurrent: int(rate*(s.callLen.Seconds()+2)) + 50,
-			CallTimeout:   10 * time.Second,
-			NoTrace:       true,
-		})
-		report += fmt.Sprintf("%8.0f %8d %8d %8d %10s %10s\n", rate, calls, res.Successful, res.Failed,
-			res.Percentile(50).Round(100*time.Microsecond), res.Percentile(95).Round(100*time.Microsecond))
-		held := res.Failed == 0 && res.Successful == calls
-		if held {
-			best = rate
-		} else if s.stopFail {
-			break
+	var v *vms
+	for _, p := range s.paths {
+		if p == "ari" {
+			v = startVMS(t, a)
 		}
 	}
-	report += fmt.Sprintf("highest rate held for %s with no failure: %.0f calls/s\n", s.hold, best)
-	fmt.Print(report)
-	t.Log("\n" + report)
+
+	started := time.Now().UTC()
+	loadBefore := loadAvg()
+	t.Logf("call-load bench: paths %v, rates %v, each held %s, calls of %s; %d CPUs, load average %s",
+		s.paths, s.rates, s.hold, s.callLen, runtime.NumCPU(), loadBefore)
+	var runs []run
+	var notes []string
+	active := map[string]bool{}
+	for _, p := range s.paths {
+		active[p] = true
+	}
+	for _, rate := range s.rates {
+		for _, p := range s.paths {
+			if !active[p] {
+				continue
+			}
+			drain(t, a, v)
+			r, note := loadRun(t, s, a, v, p, ports[p], rate)
+			runs = append(runs, r)
+			if note != "" {
+				notes = append(notes, note)
+			}
+			t.Logf("%s %4.0f/s: %d calls, %d ok, %d failed, routed %d, setup p50 %s p95 %s, placed at %.0f/s, load %s",
+				p, rate, r.Calls, r.OK, r.Failed, r.Routed, ms(r.P50), ms(r.P95), r.Effective, r.Load)
+			if !r.held() && s.stopFail {
+				active[p] = false
+			}
+		}
+	}
+	sum := summarize(runs)
+	report := fmt.Sprintf("call-load bench %s, %d CPUs, load average before %s, after %s; each rate held %s, calls of %s\n\n",
+		started.Format("2006-01-02 15:04 MST"), runtime.NumCPU(), loadBefore, loadAvg(), s.hold, s.callLen)
+	report += table(runs, sum)
+	if len(notes) > 0 {
+		report += "\nVMS ARI path, per rate:\n\n"
+		for _, n := range notes {
+			report += "- " + n + "\n"
+		}
+	}
+	fmt.Print("\n" + report)
+	if s.out != "" {
+		if err := os.WriteFile(s.out, []byte("# Call-load bench\n\n"+report), 0o644); err != nil {
+			t.Errorf("VMS_BENCH_OUT: %v", err)
+		}
+	}
+}
+
+// loadRun places rate×hold calls on one path and returns the outcome and,
+// on the ARI path, a note on VMS's REST commands, logged problems and
+// Asterisk's application taskprocessor.
+func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path string, port int, rate float64) (run, string) {
+	t.Helper()
+	calls := int(rate * s.hold.Seconds())
+	var recBefore map[string]int
+	if path == "ari" {
+		recBefore = v.records.snapshot()
+		v.eng.take()
+		v.logs.take()
+		if s.profile != "" {
+			stop := cpuProfile(t, filepath.Join(s.profile, fmt.Sprintf("ari-%03.0f.pprof", rate)))
+			defer stop()
+		}
+	}
+	res := sipptest.Call(t, sipptest.CallOptions{
+		Target:        a.SIPAddr(),
+		Number:        "3221234567",
+		LocalPort:     port,
+		Calls:         calls,
+		Rate:          rate,
+		Hold:          s.callLen,
+		MaxConcurrent: int(rate*(s.callLen.Seconds()+2)) + 50,
+		CallTimeout:   10 * time.Second,
+		NoTrace:       true,
+	})
+	r := run{Path: path, Rate: rate, Calls: calls, OK: res.Successful, Failed: res.Failed, Routed: -1,
+		P50: res.Percentile(50), P95: res.Percentile(95), Load: loadAvg()}
+	if busy := res.Elapsed - s.callLen; busy > 0 {
+		r.Effective = float64(calls) / busy.Seconds()
+	}
+	if path != "ari" {
+		return r, ""
+	}
+	// The records of the last calls are written once the calls ended.
+	waitRecords(v, total(recBefore)+res.Successful+res.Failed)
+	after := v.records.snapshot()
+	r.Routed = after[controller.OutcomeAnswered] - recBefore[controller.OutcomeAnswered]
+	var outcomes []string
+	for k, n := range after {
+		if d := n - recBefore[k]; d > 0 && k != controller.OutcomeAnswered {
+			outcomes = append(outcomes, fmt.Sprintf("%d %s", d, k))
+		}
+	}
+	perCall, mean, detail := restSummary(v.eng.take(), calls)
+	r.RESTPerCall, r.RESTMean = perCall, mean
+	note := fmt.Sprintf("%.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
+	if len(outcomes) > 0 {
+		note += "; other call outcomes: " + strings.Join(outcomes, ", ")
+	}
+	if n, first := v.logs.take(); n > 0 {
+		note += fmt.Sprintf("; %d warnings logged, first: %q", n, first)
+	}
+	if tp := taskprocessor(t, a); tp != "" {
+		note += "; " + tp
+	}
+	return r, note
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, c := range m {
+		n += c
+	}
+	return n
+}
+
+// waitRecords waits (bounded) until VMS wrote want call records in all.
+func waitRecords(v *vms, want int) {
+	deadline := time.Now().Add(30 * time.Second)
+	for v.records.total() < want && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// drain waits until the previous run's calls are gone from Asterisk and
+// from VMS, so that runs do not overlap.
+func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := a.ARI(t, "GET", "/ari/channels", nil)
+		var chans []json.RawMessage
+		_ = json.Unmarshal(body, &chans)
+		busy := code != 200 || len(chans) > 0 || (v != nil && v.ctl.ActiveCalls() > 0)
+		if !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("drain: %d channels still up (status %d) after 60 s; going on", len(chans), code)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// taskprocessor returns Asterisk's counters of the ARI application's
+// taskprocessor (stasis/m:ari:application/<app>): processed, in queue,
+// max depth, low and high water.
+func taskprocessor(t *testing.T, a *astertest.Asterisk) string {
+	t.Helper()
+	out := a.CLI(t, "core show taskprocessors like application/"+a.App)
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 6 && strings.Contains(f[0], "application/"+a.App) {
+			return fmt.Sprintf("taskprocessor %s processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
+		}
+	}
+	return ""
+}
+
+// cpuProfile profiles the bench process (the ari driver and the
+// controller) into file until the returned stop is called.
+func cpuProfile(t *testing.T, file string) func() {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatalf("VMS_BENCH_PROFILE: %v", err)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatalf("VMS_BENCH_PROFILE: %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		t.Fatalf("VMS_BENCH_PROFILE: %v", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// loadAvg returns the 1, 5 and 15-minute load averages ("?" if unknown).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
