@@ -175,7 +175,22 @@ func (s *Server) activateOrder(c echo.Context, t *store.Tenant, orderID uint) (*
 		return nil, vms.Errorf(vms.ECONFLICT, "order %d is %s, not entered", o.ID, o.Status)
 	}
 	if o.Kind != store.OrderNew {
-		o, err = s.store.ActivateOrder(ctx, actor(c), t.ID, o.ID, nil)
+		err = s.store.Tx(ctx, func(tx *store.Store) error {
+			if o, err = tx.ActivateOrder(ctx, actor(c), t.ID, o.ID, nil); err != nil {
+				return err
+			}
+			if o.Kind != store.OrderTermination {
+				return nil
+			}
+			// PRV-2: record the end date the order carries.
+			nt, err := tx.GetTenant(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			end := o.DueAt
+			nt.TerminatesAt = &end
+			return tx.UpdateTenant(ctx, actor(c), nt)
+		})
 		if err != nil {
 			return nil, err
 		}

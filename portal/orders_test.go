@@ -231,3 +231,26 @@ type failingMailer struct{}
 func (failingMailer) Send(context.Context, mail.Message) error {
 	return errors.New("dial tcp 127.0.0.1:25: connection refused")
 }
+
+// TestTerminationOrder is PRV-2: a termination ends the service on a date
+// with 30 days' notice by default, recorded on the tenant at activation.
+func TestTerminationOrder(t *testing.T) {
+	h := sqliteHarness(t)
+	base := fmt.Sprintf("/api/v1/tenants/%d", h.B.T.ID)
+	r := h.api(h.Op, "POST", base+"/orders", map[string]any{"kind": "termination"})
+	var o orderView
+	r.json(t, &o)
+	if want := h.clock.Now().Add(30 * 24 * time.Hour); r.Status != 201 || !o.DueAt.Equal(want) || o.Formula != "Classic" {
+		t.Fatalf("termination: %d %+v, want end %s", r.Status, o, want)
+	}
+	if r := h.api(h.Op, "POST", fmt.Sprintf("%s/orders/%d/activate", base, o.ID), nil); r.Status != 200 {
+		t.Fatalf("activate: %d %s", r.Status, r.Body)
+	}
+	tn, err := h.st.GetTenant(h.ctx(), h.B.T.ID)
+	if err != nil || tn.TerminatesAt == nil || !tn.TerminatesAt.Equal(o.DueAt) {
+		t.Errorf("tenant after termination %+v %v", tn, err)
+	}
+	if r := h.api(h.Op, "POST", base+"/orders", map[string]any{"kind": "change", "formula": "DRS"}); r.Status == 201 {
+		t.Error("an order was accepted for a terminated customer")
+	}
+}
