@@ -159,13 +159,17 @@ func (c *Client) read(ctx context.Context, conn *websocket.Conn) error {
 		if typ != websocket.MessageText {
 			continue
 		}
-		if c.log.Enabled(ctx, slog.LevelDebug) {
-			c.log.Debug("ari event", slog.String("raw", string(data)))
-		}
 		m, err := DecodeMessage(data)
 		if err != nil {
 			c.log.Warn("ari: bad event", slog.Any("err", err), slog.Int("bytes", len(data)))
 			continue
+		}
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			var ch string
+			if m.Channel != nil {
+				ch = m.Channel.ID
+			}
+			c.log.Debug("ari event", slog.String("type", m.Type), slog.String("channel_id", ch), slog.String("raw", string(data)))
 		}
 		for _, ev := range c.translate(m) {
 			c.router.Dispatch(ev)

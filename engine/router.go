@@ -90,7 +90,7 @@ func newSubscription(r *Router) *Subscription {
 }
 
 // Add routes the events of more channels to s, e.g. an outbound leg before
-// it is originated.
+// it is originated. It does nothing on the Inbox or a closed subscription.
 func (s *Subscription) Add(ids ...ChannelID) {
 	if s.r == nil {
 		return
