@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,6 +163,38 @@ func TestConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("AdoptionAfterRestartOfVMS", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		first, err := New(Config{URL: a.ARIURL, User: a.ARIUser, Password: a.ARIPassword, App: a.App})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { first.Run(rctx); close(done) }()
+		nextOf[engine.Reconnected](t, ctx, first.Inbox())
+		if err := placeCall(first)(ctx, "0601020304", "3220000002", ""); err != nil {
+			t.Fatal(err)
+		}
+		ca := nextOf[engine.CallArrived](t, ctx, first.Inbox())
+		if err := first.Answer(ctx, ca.Channel); err != nil {
+			t.Fatal(err)
+		}
+		// VMS goes away; the call stays in Stasis.
+		stop()
+		first.Close()
+		<-done
+
+		second := connectAdopting(t, a, ca.Channel)
+		sub := second.Subscribe(ca.Channel)
+		defer sub.Close()
+		if err := second.Hangup(ctx, ca.Channel, engine.HangupNormal); err != nil {
+			t.Fatalf("hang up the adopted call: %v", err)
+		}
+		nextOf[engine.ChannelHungup](t, ctx, sub)
+	})
+
 	t.Run("EndpointWatcher", func(t *testing.T) {
 		c := connect(t, a)
 		ctx := context.Background()
@@ -190,6 +223,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// connectAdopting connects a new Client and checks that its first
+// Reconnected adopts ch.
+func connectAdopting(t *testing.T, a *astertest.Asterisk, ch engine.ChannelID) *Client {
+	t.Helper()
+	c, err := New(Config{URL: a.ARIURL, User: a.ARIUser, Password: a.ARIPassword, App: a.App})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); c.Close(); <-done })
+	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
+	defer wcancel()
+	rc := nextOf[engine.Reconnected](t, wctx, c.Inbox())
+	if !rc.Initial || !slices.Contains(rc.Adopted, ch) {
+		t.Fatalf("Reconnected = %+v, want initial with %s adopted", rc, ch)
+	}
+	return c
 }
 
 // connect returns a Client running against a, once its events WebSocket is
