@@ -67,17 +67,31 @@ type Options struct {
 	Flags map[string]any
 }
 
-// Browser is one headless Chromium with one tab, owned by one test. Its
-// methods must be called from the test's goroutine: they stop the test with
-// t.Fatal on error.
+// Browser is one headless Chromium tab with a profile of its own, owned by
+// one test. Its methods must be called from the goroutine of the test it
+// belongs to: they stop that test with t.Fatal on error. A subtest uses
+// the browser through With.
 type Browser struct {
 	t         testing.TB
 	ctx       context.Context // the tab's context; no deadline
 	timeout   time.Duration
-	artifacts string // set once, when the first artifact is written
+	artifacts *string // directory of this browser's artifacts, once made
+	console   *consoleLog
+}
 
-	mu      sync.Mutex
-	console []string // console errors, exceptions and browser-log errors, in order
+// consoleLog holds the console errors, exceptions and browser-log errors
+// of the tab, in order.
+type consoleLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// With returns the same browser for use in t, typically a subtest of the
+// test that started it: its helpers then fail t, not the parent.
+func (b *Browser) With(t testing.TB) *Browser {
+	c := *b
+	c.t = t
+	return &c
 }
 
 // Start gives t a fresh headless browser and closes it when the test ends.
@@ -102,7 +116,7 @@ func Start(t testing.TB, opts Options) *Browser {
 	if opts.Height <= 0 {
 		opts.Height = DefaultHeight
 	}
-	b := &Browser{t: t, timeout: opts.Timeout}
+	b := &Browser{t: t, timeout: opts.Timeout, artifacts: new(string), console: &consoleLog{}}
 
 	var first context.Context // the context whose first Run opens the tab
 	parent, isShared, err := sharedBrowser(exe, opts)
@@ -494,9 +508,9 @@ func (b *Browser) Screenshot(path string) {
 // calls, uncaught exceptions and the browser's own error log (failed
 // resource loads, CSP violations, ...).
 func (b *Browser) ConsoleErrors() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]string(nil), b.console...)
+	b.console.mu.Lock()
+	defer b.console.mu.Unlock()
+	return append([]string(nil), b.console.msgs...)
 }
 
 // NoConsoleErrors fails the test when any page wrote an error so far.
@@ -513,8 +527,8 @@ func (b *Browser) NoConsoleErrors() {
 // test (t.TempDir would delete the evidence with the test).
 func (b *Browser) ArtifactDir() string {
 	b.t.Helper()
-	if b.artifacts != "" {
-		return b.artifacts
+	if *b.artifacts != "" {
+		return *b.artifacts
 	}
 	name := safeName.ReplaceAllString(b.t.Name(), "_")
 	var dir string
@@ -528,7 +542,7 @@ func (b *Browser) ArtifactDir() string {
 	if err != nil {
 		b.t.Fatalf("browsertest: artifact directory: %v", err)
 	}
-	b.artifacts = dir
+	*b.artifacts = dir
 	return dir
 }
 
@@ -618,9 +632,9 @@ func (b *Browser) listen(ev any) {
 	default:
 		return
 	}
-	b.mu.Lock()
-	b.console = append(b.console, msg)
-	b.mu.Unlock()
+	b.console.mu.Lock()
+	b.console.msgs = append(b.console.msgs, msg)
+	b.console.mu.Unlock()
 }
 
 func status(resp *network.Response) int {

@@ -122,6 +122,7 @@ func TestEval(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			b := b.With(t)
 			b.Eval(tt.js, tt.out)
 			got := fmt.Sprint(derefAny(tt.out))
 			if want := fmt.Sprint(tt.want); got != want {
@@ -272,5 +273,26 @@ func TestFakeMedia(t *testing.T) {
 		.then(s => { const k = s.getTracks().map(t => t.kind).sort(); s.getTracks().forEach(t => t.stop()); return k; })`, &kinds)
 	if strings.Join(kinds, ",") != "audio,video" {
 		t.Errorf("getUserMedia tracks = %v, want audio and video", kinds)
+	}
+}
+
+// With binds the helpers to a subtest: a failing helper fails the subtest
+// only, and the browser keeps its page and console for the parent.
+func TestWithSubtest(t *testing.T) {
+	srv := site(t)
+	b := browsertest.Start(t, browsertest.Options{})
+	b.Navigate(srv.URL + "/noisy")
+	t.Run("sub", func(t *testing.T) {
+		sb := b.With(t)
+		if got := sb.Text("h1"); got != "Noisy" {
+			t.Errorf("subtest sees h1 %q, want Noisy", got)
+		}
+		sb.Navigate(srv.URL + "/form")
+	})
+	if got := b.Text("#title"); got != "Form" {
+		t.Errorf("after the subtest navigated, the parent sees %q, want the same tab on Form", got)
+	}
+	if len(b.ConsoleErrors()) == 0 {
+		t.Errorf("the console log is not shared between the views of one browser")
 	}
 }

@@ -214,9 +214,10 @@ func TestLoginRefused(t *testing.T) {
 		{"wrong password", e.Admin.Email, "not the password at all"},
 		{"unknown user", "nobody@acme.test", e.Admin.Password},
 	}
-	b := browsertest.Start(t, browsertest.Options{})
+	browser := browsertest.Start(t, browsertest.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			b := browser.With(t)
 			if got := login(t, b, e, tt.email, tt.password); got != http.StatusUnauthorized {
 				t.Errorf("status = %d, want 401", got)
 			}
@@ -264,12 +265,13 @@ func TestFormErrors(t *testing.T) {
 		}
 		return p
 	}
-	b := browsertest.Start(t, browsertest.Options{})
-	if got := login(t, b, e, e.Admin.Email, e.Admin.Password); got != http.StatusOK {
+	browser := browsertest.Start(t, browsertest.Options{})
+	if got := login(t, browser, e, e.Admin.Email, e.Admin.Password); got != http.StatusOK {
 		t.Fatalf("login status %d", got)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			b := browser.With(t)
 			page := tenantPath(tt.page)
 			if got := b.Navigate(e.URL + page); got != http.StatusOK {
 				t.Fatalf("%s: status %d", page, got)
