@@ -126,8 +126,9 @@ type EndpointStateChanged struct {
 	At       time.Time
 }
 
-// Disconnected reports that the connection to the engine was lost. Commands
-// fail with ErrDisconnected until Reconnected.
+// Disconnected reports that the engine's event connection was lost: no
+// events arrive until Reconnected, and commands may fail with
+// ErrDisconnected.
 type Disconnected struct {
 	Err error
 	At  time.Time
