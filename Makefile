@@ -57,3 +57,11 @@ deps-test:
 
 clean:
 	rm -rf bin
+
+## bench-calls: the call-load bench through a real Asterisk (root, the
+## Asterisk root of test/asterisk/install.sh, SIPp): the same SIPp load
+## through the plain dialplan and through VMS's ARI path, each rate held
+## VMS_BENCH_HOLD (60s). See docs/performance.md.
+.PHONY: bench-calls
+bench-calls:
+	VMS_BENCH_HOLD=$${VMS_BENCH_HOLD:-60s} test/asterisk/bench.sh

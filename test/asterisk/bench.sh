@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # bench.sh — call-load bench through the real Asterisk with SIPp.
 #
-# Drives new calls at rising rates through one call path and reports, per
-# rate, failures and set-up time p50/p95, then the highest rate held for
-# the whole hold time with no failure.
+# Sends the same SIPp load (new calls of 1 s at rising rates) through two
+# paths on the same Asterisk, taking turns at each rate:
+#   plain  the dialplan Dial()s the destination (context vms-bench-plain);
+#   ari    the call enters Stasis(vms), VMS's ari driver and controller
+#          (in the bench process) evaluate a one-node routing tree,
+#          originate the destination leg and bridge it on answer.
+# Reports per run the failures and set-up time (INVITE → 200 OK) p50/p95,
+# REST calls per call and CPU per call, then each path's highest rate held
+# with no failed call and the ARI/plain ratios against the aims.
 #
-#   test/asterisk/bench.sh                 # plain dialplan Dial(), 10 s per rate
-#   VMS_BENCH_HOLD=60s test/asterisk/bench.sh
-#   VMS_BENCH_PATH=ari test/asterisk/bench.sh   # VMS ARI path (needs the
-#       controller hook bench.Paths["ari"].Setup in test/bench)
+#   test/asterisk/bench.sh                       # quick try, 10 s per rate
+#   VMS_BENCH_HOLD=60s test/asterisk/bench.sh    # what `make bench-calls` runs
 #
-# Settings (environment): VMS_BENCH_PATH plain|ari, VMS_BENCH_RATES
-# "25,50,100", VMS_BENCH_HOLD (per rate, default 10s), VMS_BENCH_CALL (call
-# length, default 1s), VMS_BENCH_ALL_RATES=1 (do not stop at the first rate
-# with failures). Needs root and the Asterisk root (test/asterisk/install.sh).
+# Settings (environment):
+#   VMS_BENCH_PATHS    plain,ari (default both) or one of them
+#   VMS_BENCH_RATES    asked rates, e.g. "25,50,100,150,200,250,300" (default)
+#   VMS_BENCH_HOLD     how long each rate is held (default 10s)
+#   VMS_BENCH_CALL     call length (default 1s)
+#   VMS_BENCH_ALL_RATES=1  go on after a path's first rate with failures
+#   VMS_BENCH_OUT      also write the report as Markdown to this file
+#   VMS_BENCH_PROFILE  directory for CPU profiles of the bench process
+#                      during the ARI runs (go tool pprof)
+# Needs root, SIPp and the Asterisk root (test/asterisk/install.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: must run as root (Asterisk runs in a chroot)" >&2; exit 1; }
+command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
 export VMS_BENCH=1
 exec go test -v -count=1 -run '^TestCallLoad$' -timeout 0 ./test/bench/

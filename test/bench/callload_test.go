@@ -20,6 +20,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,6 +180,8 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 			defer stop()
 		}
 	}
+	astPid := asteriskPid(a)
+	astCPU, selfCPU := procCPU(astPid), selfCPUTime()
 	res := sipptest.Call(t, sipptest.CallOptions{
 		Target:        a.SIPAddr(),
 		Number:        "3221234567",
@@ -192,6 +195,12 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 	})
 	r := run{Path: path, Rate: rate, Calls: calls, OK: res.Successful, Failed: res.Failed, Routed: -1,
 		P50: res.Percentile(50), P95: res.Percentile(95), Load: loadAvg()}
+	if calls > 0 {
+		if astCPU >= 0 {
+			r.AsteriskCPU = (procCPU(astPid) - astCPU) / time.Duration(calls)
+		}
+		r.VMSCPU = (selfCPUTime() - selfCPU) / time.Duration(calls)
+	}
 	if busy := res.Elapsed - s.callLen; busy > 0 {
 		r.Effective = float64(calls) / busy.Seconds()
 	}
@@ -201,14 +210,17 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 	// The records of the last calls are written once the calls ended.
 	waitRecords(v, total(recBefore)+res.Successful+res.Failed)
 	after := v.records.snapshot()
-	r.Routed = after[controller.OutcomeAnswered] - recBefore[controller.OutcomeAnswered]
+	stats, bridged := v.eng.take()
+	// Routed: answered and bridged with the destination (a caller whose
+	// bridge came after its hang-up was answered but never connected).
+	r.Routed = min(after[controller.OutcomeAnswered]-recBefore[controller.OutcomeAnswered], bridged)
 	var outcomes []string
 	for k, n := range after {
 		if d := n - recBefore[k]; d > 0 && k != controller.OutcomeAnswered {
 			outcomes = append(outcomes, fmt.Sprintf("%d %s", d, k))
 		}
 	}
-	perCall, mean, detail := restSummary(v.eng.take(), calls)
+	perCall, mean, detail := restSummary(stats, calls)
 	r.RESTPerCall, r.RESTMean = perCall, mean
 	note := fmt.Sprintf("%.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
 	if len(outcomes) > 0 {
@@ -293,6 +305,54 @@ func cpuProfile(t *testing.T, file string) func() {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// asteriskPid returns the pid of the instance's Asterisk (0 if unknown).
+func asteriskPid(a *astertest.Asterisk) int {
+	b, err := os.ReadFile(filepath.Join(a.Dir, "run", "asterisk.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// procCPU returns the user+system CPU time a process used so far (all
+// its threads), -1 when unknown. /proc/<pid>/stat counts in clock ticks
+// of 10 ms.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return -1
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// selfCPUTime returns the CPU time the bench process (VMS's driver and
+// controller, and the bench itself) used so far.
+func selfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg returns the 1, 5 and 15-minute load averages ("?" if unknown).

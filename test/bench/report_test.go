@@ -34,6 +34,9 @@ type run struct {
 	// latency (ARI path only).
 	RESTPerCall float64
 	RESTMean    time.Duration
+	// AsteriskCPU and VMSCPU are the CPU time Asterisk and the bench
+	// process (VMS's driver and controller) used per call placed.
+	AsteriskCPU, VMSCPU time.Duration
 	// Load is the 1-minute load average at the end of the run.
 	Load string
 }
@@ -122,8 +125,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float
 // as plain text too).
 func table(runs []run, s summary) string {
 	var b strings.Builder
-	b.WriteString("| path | rate asked/s | placed at/s | calls | ok | failed | routed by VMS | setup p50 | setup p95 | REST/call | REST mean | held | load avg |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| path | rate asked/s | placed at/s | calls | ok | failed | routed by VMS | setup p50 | setup p95 | REST/call | REST mean | Asterisk CPU/call | VMS CPU/call | held | load avg |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range runs {
 		routed, rest, restMean := "—", "—", "—"
 		if r.Routed >= 0 {
@@ -135,8 +138,9 @@ func table(runs []run, s summary) string {
 		if r.held() {
 			held = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Path, r.Rate, r.Effective, r.Calls, r.OK, r.Failed, routed, ms(r.P50), ms(r.P95), rest, restMean, held, r.Load)
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Path, r.Rate, r.Effective, r.Calls, r.OK, r.Failed, routed, ms(r.P50), ms(r.P95), rest, restMean,
+			ms(r.AsteriskCPU), ms(r.VMSCPU), held, r.Load)
 	}
 	b.WriteString("\n| result | plain dialplan | VMS ARI path | ratio | aim | |\n|---|---|---|---|---|---|\n")
 	if s.CommonRate > 0 {

@@ -44,7 +44,7 @@ func startVMS(t *testing.T, a *astertest.Asterisk) *vms {
 	if err != nil {
 		t.Fatalf("ari: %v", err)
 	}
-	v.eng = &countingEngine{Engine: drv, stats: map[string]*cmdStat{}}
+	v.eng = &countingEngine{Engine: drv, stats: map[string]*cmdStat{}, adds: map[engine.BridgeID]int{}}
 	tree := routing.Tree{ID: "bench", Start: "dest", Nodes: []routing.Node{
 		{ID: "dest", Type: routing.TypeNumber, Number: destination},
 	}}
@@ -133,6 +133,9 @@ type countingEngine struct {
 	engine.Engine
 	mu    sync.Mutex
 	stats map[string]*cmdStat
+	// adds counts the channels added to each bridge since the last take:
+	// a call is bridged when both its channels were.
+	adds map[engine.BridgeID]int
 }
 
 type cmdStat struct {
@@ -158,16 +161,23 @@ func (c *countingEngine) count(name string, start time.Time, err error) error {
 	return err
 }
 
-// take returns the counts since the last take and resets them.
-func (c *countingEngine) take() map[string]cmdStat {
+// take returns the counts and the calls bridged with their destination
+// since the last take, and resets them.
+func (c *countingEngine) take() (map[string]cmdStat, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string]cmdStat, len(c.stats))
 	for k, s := range c.stats {
 		out[k] = *s
 	}
-	c.stats = map[string]*cmdStat{}
-	return out
+	bridged := 0
+	for _, n := range c.adds {
+		if n >= 2 {
+			bridged++
+		}
+	}
+	c.stats, c.adds = map[string]*cmdStat{}, map[engine.BridgeID]int{}
+	return out, bridged
 }
 
 func (c *countingEngine) Answer(ctx context.Context, ch engine.ChannelID) error {
@@ -207,7 +217,13 @@ func (c *countingEngine) CreateBridge(ctx context.Context, id engine.BridgeID, k
 
 func (c *countingEngine) AddToBridge(ctx context.Context, b engine.BridgeID, ch engine.ChannelID) error {
 	start := time.Now()
-	return c.count("add_to_bridge", start, c.Engine.AddToBridge(ctx, b, ch))
+	err := c.count("add_to_bridge", start, c.Engine.AddToBridge(ctx, b, ch))
+	if err == nil {
+		c.mu.Lock()
+		c.adds[b]++
+		c.mu.Unlock()
+	}
+	return err
 }
 
 func (c *countingEngine) RemoveFromBridge(ctx context.Context, b engine.BridgeID, ch engine.ChannelID) error {
