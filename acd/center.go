@@ -109,16 +109,16 @@ func (a *agent) eligible(ci int) bool {
 }
 
 type group struct {
-	cfg      GroupConfig
-	avail    [2][MaxLevel + 1]agentHeap // [channel][level]
-	queue    [2]contactQueue
-	states   [StateCount]int // member agents per state
+	cfg    GroupConfig
+	avail  [2][MaxLevel + 1]agentHeap // [channel][level]
+	queue  [2]contactQueue
+	states [StateCount]int // member agents per state
 	// unregistered counts the logged-in members whose softphone is not
 	// registered.
 	unregistered int
-	relaxAt  [2]time.Time    // the pending relaxation timer, zero if none
-	relaxSeq [2]uint64
-	counters counters
+	relaxAt      [2]time.Time // the pending relaxation timer, zero if none
+	relaxSeq     [2]uint64
+	counters     counters
 }
 
 type counters struct {
