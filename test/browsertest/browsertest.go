@@ -1,8 +1,10 @@
-// Package browsertest drives a real, headless Chromium from Go tests: one
-// fresh browser per test with its own profile, small helpers with sane
-// timeouts that fail the test on error, the page's console errors collected
-// for assertions, and a screenshot plus the page's HTML saved when a test
-// fails.
+// Package browsertest drives a real, headless Chromium from Go tests: a
+// fresh browser per test with an empty profile of its own, small helpers
+// with sane timeouts that fail the test on error, the page's console errors
+// collected for assertions, and a screenshot plus the page's HTML saved
+// when a test fails. A test binary whose TestMain calls Main shares one
+// browser process between its tests (one browser context each), because a
+// process start costs seconds on a small machine.
 //
 // It owns the browser's life cycle and nothing else: it knows no VMS page,
 // starts no server and holds no assertions about what a page should show.
@@ -468,7 +470,9 @@ func (b *Browser) Viewport(width, height int, mobile bool) {
 	b.t.Helper()
 	var opts []chromedp.EmulateViewportOption
 	if mobile {
-		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(3))
+		// A phone's pixel ratio is 2–3; 2 keeps screenshots legible and
+		// cheaper to encode.
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait, chromedp.EmulateScale(2))
 	}
 	b.do(fmt.Sprintf("emulate a %dx%d viewport", width, height), chromedp.EmulateViewport(int64(width), int64(height), opts...))
 }
