@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -57,12 +57,9 @@ func TestConformance(t *testing.T) {
 		t.Skip("real Asterisk: not in -short")
 	}
 	a := astertest.Start(t, astertest.Options{Dialplan: conformanceDialplan})
-	// A prompt file inside the instance's directory, played by absolute
-	// path (the root's stock "en" sound set is empty).
-	if err := os.WriteFile(a.Dir+"/beep.wav", beepWAV(200*time.Millisecond), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	media := "sound:" + strings.TrimPrefix(a.Dir, a.Root) + "/beep"
+	// Prompts come over HTTP through res_http_media_cache, as in
+	// production where Asterisk runs on another host.
+	media := serveBeep(t)
 
 	placeCall := func(c *Client) func(ctx context.Context, caller, dialed, dtmf string) error {
 		return func(ctx context.Context, caller, dialed, dtmf string) error {
@@ -279,6 +276,20 @@ func connect(t *testing.T, a *astertest.Asterisk) *Client {
 			return c
 		}
 	}
+}
+
+// serveBeep serves a short WAV over HTTP and returns its media URI.
+// Asterisk 22 needs Content-Type audio/x-wav: with "audio/wav" or Go's
+// sniffed "audio/wave" the download succeeds but playback fails.
+func serveBeep(t *testing.T) string {
+	t.Helper()
+	wav := beepWAV(200 * time.Millisecond)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/x-wav")
+		w.Write(wav)
+	}))
+	t.Cleanup(srv.Close)
+	return "sound:" + srv.URL + "/prompts/beep.wav"
 }
 
 // beepWAV returns a 440 Hz tone as an 8 kHz 16-bit mono WAV.
