@@ -17,7 +17,7 @@ func TestSelection(t *testing.T) {
 		name     string
 		group    acd.GroupConfig
 		agents   map[acd.AgentID]string // agent: "g:level"
-		logins   []login // in time order: the clock never goes back
+		logins   []login                // in time order: the clock never goes back
 		want     acd.AgentID
 		wantSkip bool // nobody may take it
 	}{
