@@ -168,7 +168,7 @@ func (k *call) route0() error {
 // execute carries out decisions until the call ends.
 func (k *call) execute(d routing.Decision) error {
 	for {
-		k.rec.Path = append(k.rec.Path, d.Trace...)
+		k.rec.Path = append(k.rec.Path, d.Trace()...)
 		var next *routing.Decision
 		var err error
 		if d.Kind == routing.KindMenu {

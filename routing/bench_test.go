@@ -114,7 +114,7 @@ func TestGenTreeIsValid(t *testing.T) {
 		}
 		d := p.Evaluate(benchFacts)
 		if d.NodeID() != "last" {
-			t.Fatalf("n=%d: went to %q, want the end of the spine; trace:\n%s", n, d.NodeID(), routing.TraceText(d.Trace))
+			t.Fatalf("n=%d: went to %q, want the end of the spine; trace:\n%s", n, d.NodeID(), routing.TraceText(d.Trace()))
 		}
 		if got := len(tr.Nodes); got < n/2 || got > 2*n {
 			t.Errorf("n=%d: generated %d nodes", n, got)
@@ -131,7 +131,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		steps := len(p.Evaluate(benchFacts).Trace)
+		steps := len(p.Evaluate(benchFacts).Trace())
 		b.Run(fmt.Sprintf("nodes=%d/steps=%d", len(tr.Nodes), steps), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -65,7 +65,7 @@ func utc(s string) time.Time {
 func checkEnd(t *testing.T, d routing.Decision, want string) {
 	t.Helper()
 	if d.NodeID() != want {
-		t.Fatalf("went to %q, want %q; trace:\n%s", d.NodeID(), want, routing.TraceText(d.Trace))
+		t.Fatalf("went to %q, want %q; trace:\n%s", d.NodeID(), want, routing.TraceText(d.Trace()))
 	}
 }
 
@@ -121,7 +121,7 @@ func TestTimeZoneOfTree(t *testing.T) {
 	// 15:00 UTC is 10:00 in New York (EST) but 16:00 in Brussels.
 	d := p.Evaluate(routing.Facts{Time: utc("2026-11-26 15:00")})
 	checkEnd(t, d, "a")
-	if got := d.Trace[0].Why; !strings.Contains(got, "Thu 10:00 America/New_York") {
+	if got := d.Trace()[0].Why; !strings.Contains(got, "Thu 10:00 America/New_York") {
 		t.Errorf("why = %q, want the local time and zone", got)
 	}
 }
@@ -316,7 +316,7 @@ func TestMenu(t *testing.T) {
 			d := p.Resume("menu", routing.Facts{Digits: tt.digits, Attempt: tt.attempt})
 			if d.Kind != tt.wantKind || d.NodeID() != tt.wantNode || d.Attempt != tt.wantAttempt {
 				t.Fatalf("got %s %q attempt %d, want %s %q attempt %d; trace:\n%s",
-					d.Kind, d.NodeID(), d.Attempt, tt.wantKind, tt.wantNode, tt.wantAttempt, routing.TraceText(d.Trace))
+					d.Kind, d.NodeID(), d.Attempt, tt.wantKind, tt.wantNode, tt.wantAttempt, routing.TraceText(d.Trace()))
 			}
 		})
 	}

@@ -27,9 +27,12 @@
 // is in Facts.SitesDown is skipped at evaluation time as if it had failed
 // with site_down (TRM-9).
 //
-// Every Decision carries a Trace: one Step per node passed, with a short
+// Every Decision has a Trace: one Step per node passed, with a short
 // English reason ("Thu 09:12 Europe/Brussels is inside office hours
 // (Mon–Fri 08:00–18:00)"), for the simulator and for call records (TRM-8).
+// The evaluation records the path compactly (node, branch, facts quoted)
+// and Decision.Trace writes the reasons only when asked, so routing a call
+// costs no text.
 //
 // # Validation
 //

@@ -60,13 +60,13 @@ func TestDynamicOutcomes(t *testing.T) {
 			p := mustCompile(t, tr)
 			d := p.Next("dest", tt.outcome, routing.Facts{})
 			if d.Kind != routing.KindDestination || d.NodeID() != tt.want {
-				t.Fatalf("Next = %s %q, want %q; trace:\n%s", d.Kind, d.NodeID(), tt.want, routing.TraceText(d.Trace))
+				t.Fatalf("Next = %s %q, want %q; trace:\n%s", d.Kind, d.NodeID(), tt.want, routing.TraceText(d.Trace()))
 			}
 			if tt.want == "" && d.Node.Type != routing.TypeHangup {
 				t.Errorf("built-in end is %s, want hangup", d.Node.Type)
 			}
-			if d.Trace[0].Node != "dest" || !strings.Contains(d.Trace[0].Why, tt.why) {
-				t.Errorf("first step = %+v, want node dest saying %q", d.Trace[0], tt.why)
+			if d.Trace()[0].Node != "dest" || !strings.Contains(d.Trace()[0].Why, tt.why) {
+				t.Errorf("first step = %+v, want node dest saying %q", d.Trace()[0], tt.why)
 			}
 		})
 	}
@@ -88,8 +88,8 @@ func TestSiteDown(t *testing.T) {
 
 	d := p.Evaluate(routing.Facts{SitesDown: map[string]bool{"ghent": true}})
 	checkEnd(t, d, "backup")
-	if !strings.Contains(d.Trace[0].Why, "site ghent of +3292223333 is marked down") {
-		t.Errorf("why = %q", d.Trace[0].Why)
+	if !strings.Contains(d.Trace()[0].Why, "site ghent of +3292223333 is marked down") {
+		t.Errorf("why = %q", d.Trace()[0].Why)
 	}
 	// Both sites down: the backup has no site_down alternative, so the
 	// tree fallback takes the call.
@@ -140,8 +140,8 @@ func TestMisuseIsDefined(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			checkEnd(t, tt.d, tt.want)
-			if !strings.Contains(tt.d.Trace[0].Why, tt.why) {
-				t.Errorf("why = %q, want %q", tt.d.Trace[0].Why, tt.why)
+			if !strings.Contains(tt.d.Trace()[0].Why, tt.why) {
+				t.Errorf("why = %q, want %q", tt.d.Trace()[0].Why, tt.why)
 			}
 		})
 	}

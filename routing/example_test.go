@@ -40,9 +40,9 @@ func ExampleCompile() {
 	}
 	facts := routing.Facts{Time: time.Date(2026, 11, 26, 8, 12, 0, 0, time.UTC), Caller: "+3226470000"}
 	d := plan.Evaluate(facts)
-	fmt.Print(routing.TraceText(d.Trace))
+	fmt.Print(routing.TraceText(d.Trace()))
 	d = plan.Next(d.NodeID(), routing.OutcomeBusy, facts)
-	fmt.Print(routing.TraceText(d.Trace))
+	fmt.Print(routing.TraceText(d.Trace()))
 	// Output:
 	// Office hours?: Thu 09:12 Europe/Brussels is inside office hours (Mon–Fri 08:00–18:00)
 	// reception: ring +3222220000 for up to 20 s

@@ -203,12 +203,12 @@ func exercise(t *testing.T, p *Plan, f Facts, validated bool) {
 	// menu can repeat at most MaxMenuRetries times.
 	bound := (len(p.nodes) + 1) * (MaxMenuRetries + 2)
 	for round := 0; ; round++ {
-		if d.Node == nil || len(d.Trace) == 0 {
+		if d.Node == nil || len(d.Trace()) == 0 {
 			t.Fatalf("decision without node or trace: %+v", d)
 		}
 		if round > bound {
 			if validated {
-				t.Fatalf("a validated plan did not end after %d rounds; last trace:\n%s", bound, TraceText(d.Trace))
+				t.Fatalf("a validated plan did not end after %d rounds; last trace:\n%s", bound, TraceText(d.Trace()))
 			}
 			return
 		}

@@ -132,7 +132,7 @@ func TestExampleGolden(t *testing.T) {
 	var out []scenario
 	for _, s := range steps {
 		d := s.run()
-		out = append(out, scenario{Name: s.name, Call: s.call, Kind: d.Kind, Node: d.NodeID(), Attempt: d.Attempt, Trace: d.Trace})
+		out = append(out, scenario{Name: s.name, Call: s.call, Kind: d.Kind, Node: d.NodeID(), Attempt: d.Attempt, Trace: d.Trace()})
 	}
 	got, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

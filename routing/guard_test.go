@@ -22,12 +22,12 @@ func TestStepLimitGuard(t *testing.T) {
 		"next":     p.Next("n", OutcomeBusy, Facts{}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			last := d.Trace[len(d.Trace)-1]
+			last := d.Trace()[len(d.Trace())-1]
 			if d.Kind != KindDestination || d.Node.Type != TypeHangup || !strings.Contains(last.Why, "the tree loops") {
 				t.Errorf("got %s %+v, last step %+v", d.Kind, d.Node, last)
 			}
-			if len(d.Trace) > p.limit+2 {
-				t.Errorf("trace has %d steps, limit is %d", len(d.Trace), p.limit)
+			if len(d.Trace()) > p.limit+2 {
+				t.Errorf("trace has %d steps, limit is %d", len(d.Trace()), p.limit)
 			}
 		})
 	}
@@ -41,7 +41,7 @@ func TestDanglingTargetGuard(t *testing.T) {
 		t.Fatal("no problem reported for a dangling default")
 	}
 	d := p.Evaluate(Facts{})
-	if d.Node.Type != TypeHangup || !strings.Contains(d.Trace[len(d.Trace)-1].Why, "leads nowhere") {
+	if d.Node.Type != TypeHangup || !strings.Contains(d.Trace()[len(d.Trace())-1].Why, "leads nowhere") {
 		t.Errorf("got %+v", d)
 	}
 }

@@ -134,8 +134,9 @@ type Decision struct {
 	// Timeout is the wait in seconds with defaults applied: how long a
 	// number rings before no_answer, or how long a menu waits for digits.
 	Timeout int `json:"timeout,omitempty"`
-	// Trace is the path taken and why (TRM-7, TRM-8).
-	Trace []Step `json:"trace"`
+
+	// path records the steps taken, for Trace.
+	path path
 }
 
 // NodeID returns the id of the node reached ("" for the built-in hang-up).
@@ -180,7 +181,7 @@ func (p *Plan) Resume(nodeID string, f Facts) Decision {
 	defer e.release()
 	i, ok := p.index[nodeID]
 	if !ok {
-		return e.fail(nodeID, "node "+strconv.Quote(nodeID)+" does not exist in tree "+p.tree.ID)
+		return e.fail(nodeID, misuseUnknownNode)
 	}
 	n := &p.nodes[i]
 	switch n.typ {
@@ -188,13 +189,13 @@ func (p *Plan) Resume(nodeID string, f Facts) Decision {
 		return e.menuChoice(i)
 	case TypeAnnouncement:
 		if n.next < 0 {
-			e.step(i, "the announcement ends the call; hanging up")
+			e.step(i, stepAnnouncementEnds, 0, 0)
 			return e.end()
 		}
-		e.step(i, "announcement played; continuing at ", p.tree.Nodes[n.next].ID)
+		e.step(i, stepAnnouncementContinues, 0, 0)
 		return e.run(n.next)
 	}
-	return e.fail(nodeID, "cannot resume at a "+string(n.typ)+" node")
+	return e.fail(nodeID, misuseCannotResume)
 }
 
 // Next routes a call whose number or group destination failed with the
@@ -205,41 +206,35 @@ func (p *Plan) Next(destNodeID string, outcome Outcome, f Facts) Decision {
 	defer e.release()
 	i, ok := p.index[destNodeID]
 	if !ok {
-		return e.fail(destNodeID, "node "+strconv.Quote(destNodeID)+" does not exist in tree "+p.tree.ID)
+		return e.fail(destNodeID, misuseUnknownNode)
 	}
 	n := &p.nodes[i]
 	if n.typ != TypeNumber && n.typ != TypeGroup {
-		return e.fail(destNodeID, "a "+string(n.typ)+" node has no alternatives")
+		return e.fail(destNodeID, misuseNoAlternatives)
 	}
 	return e.alternative(i, outcome)
 }
 
-// rawStep is a step whose text still sits in evaluation.buf.
-type rawStep struct {
-	node, label string
-	start, end  int
-}
-
-// evaluation is the state of one Evaluate, Resume or Next. Trace texts
-// are written into one buffer and turned into strings once, when the
-// Decision is made, so that a decision costs two allocations however
-// long its path; the buffers are reused through a pool.
+// evaluation is the state of one Evaluate, Resume or Next. It records the
+// path as compact steps (node, what happened, which branch) and leaves
+// the English reasons to Decision.Trace, so that deciding costs one small
+// allocation however long the path, and no text at all; evaluations are
+// reused through a pool.
 type evaluation struct {
 	p     *Plan
 	f     Facts
-	steps int
-	raw   []rawStep
-	buf   []byte
+	steps int // nodes entered, for the loop guard
+	raw   []pathStep
+
+	ref     string  // node id given to Resume or Next, for a misuse step
+	outcome Outcome // outcome given to Next, when it is not a known one
 
 	haveLocal bool
-	wday      time.Weekday
-	sec       int // seconds after local midnight
-	ymd       int // local date as yyyymmdd
-	hour, min int
+	local     localTime
 }
 
 var evaluations = sync.Pool{New: func() any {
-	return &evaluation{raw: make([]rawStep, 0, 32), buf: make([]byte, 0, 2048)}
+	return &evaluation{raw: make([]pathStep, 0, 32)}
 }}
 
 func newEvaluation(p *Plan, f Facts) *evaluation {
@@ -248,68 +243,42 @@ func newEvaluation(p *Plan, f Facts) *evaluation {
 	return e
 }
 
-// release returns e to the pool, dropping what it refers to. Buffers that
-// grew very large are not kept.
+// release returns e to the pool, dropping what it refers to. A buffer
+// that grew very large is not kept.
 func (e *evaluation) release() {
-	if cap(e.buf) > 1<<16 || cap(e.raw) > 1<<10 {
+	if cap(e.raw) > 1<<10 {
 		return
 	}
-	clear(e.raw) // do not keep old plans' strings alive
-	*e = evaluation{raw: e.raw[:0], buf: e.buf[:0]}
+	*e = evaluation{raw: e.raw[:0]}
 	evaluations.Put(e)
 }
 
-func (e *evaluation) pos() int { return len(e.buf) }
-
-func (e *evaluation) write(s string) { e.buf = append(e.buf, s...) }
-
-func (e *evaluation) writeByte(c byte) { e.buf = append(e.buf, c) }
-
-func (e *evaluation) write2(v int) {
-	e.buf = append(e.buf, byte('0'+v/10%10), byte('0'+v%10))
+// step records that the call went on from node i.
+func (e *evaluation) step(i int, what stepKind, mode uint8, arg int) {
+	e.raw = append(e.raw, pathStep{node: int32(i), arg: int32(arg), what: what, mode: mode})
 }
 
-func (e *evaluation) record(r rawStep) { e.raw = append(e.raw, r) }
-
-// step records that the call went on from node i, for the reason given
-// by the concatenation of parts.
-func (e *evaluation) step(i int, parts ...string) {
-	n := &e.p.nodes[i]
-	e.addStep(n.node.ID, n.label, parts...)
-}
-
-func (e *evaluation) addStep(node, label string, parts ...string) {
-	start := e.pos()
-	for _, s := range parts {
-		e.write(s)
-	}
-	e.record(rawStep{node: node, label: label, start: start, end: e.pos()})
-}
-
-// open starts a step whose text the caller writes; closeStep records it.
-func (e *evaluation) open() int { return e.pos() }
-
-func (e *evaluation) closeStep(i, start int, parts ...string) {
-	for _, s := range parts {
-		e.write(s)
-	}
-	n := &e.p.nodes[i]
-	e.record(rawStep{node: n.node.ID, label: n.label, start: start, end: e.pos()})
-}
-
-// trace turns the recorded steps into the Decision's trace.
-func (e *evaluation) trace() []Step {
-	text := string(e.buf)
-	out := make([]Step, len(e.raw))
-	for k, r := range e.raw {
-		out[k] = Step{Node: r.node, Label: r.label, Why: text[r.start:r.end]}
-	}
-	return out
+// path hands the recorded steps, and the facts their reasons quote, over
+// to a Decision.
+func (e *evaluation) path() path {
+	steps := make([]pathStep, len(e.raw))
+	copy(steps, e.raw)
+	return path{plan: e.p, steps: steps, facts: pathFacts{
+		caller:     e.f.Caller,
+		callerKind: e.f.CallerKind,
+		dialed:     e.f.Dialed,
+		digits:     e.f.Digits,
+		ref:        e.ref,
+		outcome:    e.outcome,
+		random:     e.f.Random,
+		withheld:   e.f.withheld(),
+		local:      e.local,
+	}}
 }
 
 func (e *evaluation) decide(kind Kind, i int) Decision {
 	n := &e.p.nodes[i]
-	d := Decision{Kind: kind, Node: n.node, Trace: e.trace()}
+	d := Decision{Kind: kind, Node: n.node, path: e.path()}
 	switch n.typ {
 	case TypeNumber:
 		d.Timeout = n.ring
@@ -321,69 +290,52 @@ func (e *evaluation) decide(kind Kind, i int) Decision {
 
 // end hangs up: the built-in treatment when the tree defines no way on.
 func (e *evaluation) end() Decision {
-	return Decision{Kind: KindDestination, Node: &Node{Type: TypeHangup, Label: "end of call"}, Trace: e.trace()}
+	return Decision{Kind: KindDestination, Node: &Node{Type: TypeHangup, Label: "end of call"}, path: e.path()}
 }
 
 // fail records a misuse (unknown node, wrong node type) and sends the call
 // to the tree fallback, or hangs up.
-func (e *evaluation) fail(node, why string) Decision {
+func (e *evaluation) fail(node string, why misuse) Decision {
+	e.ref = node
 	if e.p.fallback >= 0 {
-		e.addStep(node, "", why, "; taking the tree fallback")
+		e.step(-1, stepMisuse, altFallback, int(why))
 		return e.run(e.p.fallback)
 	}
-	e.addStep(node, "", why, "; hanging up")
+	e.step(-1, stepMisuse, altHangup, int(why))
 	return e.end()
-}
-
-var outcomeText = map[Outcome]string{
-	OutcomeBusy:         " was busy",
-	OutcomeNoAnswer:     " did not answer",
-	OutcomeUnreachable:  " was unreachable",
-	OutcomeSiteDown:     ": its site is marked down",
-	OutcomeGroupClosed:  " was closed",
-	OutcomeGroupFull:    " was full",
-	OutcomeGroupTimeout: ": the caller waited the maximum time",
 }
 
 // alternative follows the dynamic alternative of destination i (TRM-4).
 func (e *evaluation) alternative(i int, o Outcome) Decision {
 	n := &e.p.nodes[i]
-	what, known := outcomeText[o]
-	if !known {
-		what = " failed (" + string(o) + ")"
+	idx := outcomeIndex(o)
+	if idx < 0 {
+		e.outcome = o
 	}
-	if o == OutcomeNoAnswer && n.typ == TypeNumber {
-		what += " within " + strconv.Itoa(n.ring) + " s"
-	}
-	what = n.subject + what
-	if o == OutcomeSiteDown && n.site != "" {
-		what = "site " + n.site + " of " + n.subject + " is marked down"
-	}
-	if idx := outcomeIndex(o); idx >= 0 && n.on[idx] >= 0 {
-		e.step(i, what, "; taking the ", string(o), " alternative")
+	switch {
+	case idx >= 0 && n.on[idx] >= 0:
+		e.step(i, stepAlternative, altOutcome, idx)
 		return e.run(n.on[idx])
-	}
-	if n.otherwise >= 0 {
-		e.step(i, what, "; taking the otherwise alternative")
+	case n.otherwise >= 0:
+		e.step(i, stepAlternative, altOtherwise, idx)
 		return e.run(n.otherwise)
-	}
-	if e.p.fallback >= 0 && e.p.fallback != i {
-		e.step(i, what, "; no alternative for it, taking the tree fallback")
+	case e.p.fallback >= 0 && e.p.fallback != i:
+		e.step(i, stepAlternative, altFallback, idx)
 		return e.run(e.p.fallback)
 	}
-	e.step(i, what, "; no alternative and no fallback, hanging up")
+	e.step(i, stepAlternative, altHangup, idx)
 	return e.end()
 }
 
 func (e *evaluation) run(i int) Decision {
 	for {
 		if i < 0 || i >= len(e.p.nodes) {
-			e.addStep("", "", "the tree leads nowhere here; hanging up")
+			e.step(-1, stepNowhere, 0, 0)
 			return e.end()
 		}
 		e.steps++
 		if e.steps > e.p.limit {
-			e.addStep("", "", "stopped after ", strconv.Itoa(e.p.limit), " steps: the tree loops; hanging up")
+			e.step(-1, stepLoop, 0, 0)
 			return e.end()
 		}
 		n := &e.p.nodes[i]
@@ -392,13 +344,13 @@ func (e *evaluation) run(i int) Decision {
 			if n.site != "" && e.f.SitesDown[n.site] {
 				return e.alternative(i, OutcomeSiteDown)
 			}
-			e.step(i, n.destWhy)
+			e.step(i, stepDestination, 0, 0)
 			return e.decide(KindDestination, i)
 		case TypeAnnouncement, TypeGroup, TypeTree, TypeVoicemail, TypeHangup, TypeBusy:
-			e.step(i, n.destWhy)
+			e.step(i, stepDestination, 0, 0)
 			return e.decide(KindDestination, i)
 		case TypeMenu:
-			e.step(i, n.destWhy)
+			e.step(i, stepDestination, 0, 0)
 			return e.decide(KindMenu, i)
 		}
 		i = e.choose(i)
@@ -409,37 +361,36 @@ func (e *evaluation) run(i int) Decision {
 // the next node.
 func (e *evaluation) choose(i int) int {
 	n := &e.p.nodes[i]
-	start := e.open()
 	switch n.typ {
 	case TypeTime:
 		e.localTime()
-		e.appendTime()
 		for k := range n.branches {
 			b := &n.branches[k]
 			for _, w := range b.windows {
-				if w.contains(e.wday, e.sec) {
-					e.closeStep(i, start, " is ", b.rule)
+				if w.contains(e.local.wday, e.local.sec) {
+					e.step(i, stepTimeMatch, 0, k)
 					return b.next
 				}
 			}
 		}
+		e.step(i, stepTimeDefault, 0, 0)
 	case TypeDate:
 		e.localTime()
-		e.appendDate()
 		for k := range n.branches {
 			b := &n.branches[k]
-			if inRanges(b.dates, e.ymd) || (b.hasCalendar && inRanges(b.calendar, e.ymd)) {
-				e.closeStep(i, start, " is ", b.rule)
+			if inRanges(b.dates, e.local.ymd) || (b.hasCalendar && inRanges(b.calendar, e.local.ymd)) {
+				e.step(i, stepDateMatch, 0, k)
 				return b.next
 			}
 		}
+		e.step(i, stepDateDefault, 0, 0)
 	case TypeCaller:
 		withheld := e.f.withheld()
 		for k := range n.branches {
 			b := &n.branches[k]
 			if b.withheld {
 				if withheld {
-					e.closeStep(i, start, "the caller's number is withheld")
+					e.step(i, stepCallerWithheld, 0, k)
 					return b.next
 				}
 				continue
@@ -453,49 +404,45 @@ func (e *evaluation) choose(i int) int {
 			if len(b.kinds) > 0 && !contains(b.kinds, e.f.CallerKind) {
 				continue
 			}
-			e.appendCaller()
-			e.closeStep(i, start, " matches ", b.rule)
+			e.step(i, stepCallerMatch, 0, k)
 			return b.next
 		}
-		e.appendCaller()
+		e.step(i, stepCallerDefault, 0, 0)
 	case TypeDialed:
 		for k := range n.branches {
 			b := &n.branches[k]
 			if contains(b.numbers, e.f.Dialed) || hasAnyPrefix(e.f.Dialed, b.prefixes) {
-				e.closeStep(i, start, "dialed ", e.f.Dialed, " matches ", b.rule)
+				e.step(i, stepDialedMatch, 0, k)
 				return b.next
 			}
 		}
-		e.write("dialed ")
-		e.write(e.f.Dialed)
+		e.step(i, stepDialedDefault, 0, 0)
 	case TypeList:
 		if !e.f.withheld() && e.f.InList != nil {
 			for k := range n.branches {
 				b := &n.branches[k]
 				if e.f.InList(b.list, e.f.Caller) {
-					e.appendCaller()
-					e.closeStep(i, start, " is ", b.rule)
+					e.step(i, stepListMatch, 0, k)
 					return b.next
 				}
 			}
 		}
-		e.appendCaller()
+		e.step(i, stepListDefault, 0, 0)
 	case TypePercent:
 		bucket := int(e.f.Random % percentTotal)
 		for k := range n.branches {
 			b := &n.branches[k]
 			if bucket < b.upto {
-				e.closeStep(i, start, "random bucket ", strconv.Itoa(bucket), " of 0–99 falls in ", b.rule)
+				e.step(i, stepPercentMatch, 0, k)
 				return b.next
 			}
 		}
-		e.closeStep(i, start, "random bucket ", strconv.Itoa(bucket), " falls in no branch")
+		e.step(i, stepPercentNone, 0, 0)
 		return n.def
 	default:
-		e.closeStep(i, start, "unknown node type ", string(n.typ))
+		e.step(i, stepUnknownType, 0, 0)
 		return -1
 	}
-	e.closeStep(i, start, n.defWhy)
 	return n.def
 }
 
@@ -507,34 +454,30 @@ func (e *evaluation) menuChoice(i int) Decision {
 		for k := range n.branches {
 			b := &n.branches[k]
 			if b.digits == digits {
-				e.step(i, "the caller pressed ", b.rule)
+				e.step(i, stepMenuPressed, 0, k)
 				return e.run(b.next)
 			}
 		}
 	}
-	what := "no digits pressed"
 	target := n.noInput
-	outcome := "no-input"
 	if digits != "" {
-		what = "the caller pressed " + sanitizeDigits(digits) + ", which is not an option"
 		target = n.invalid
-		outcome = "invalid"
 	}
 	attempt := e.f.Attempt + 1
 	if attempt < 1 {
 		attempt = 1
 	}
 	if attempt <= n.retries {
-		e.step(i, what, "; playing the menu again (retry ", strconv.Itoa(attempt), " of ", strconv.Itoa(n.retries), ")")
+		e.step(i, stepMenuRetry, 0, attempt)
 		d := e.decide(KindMenu, i)
 		d.Attempt = attempt
 		return d
 	}
 	if target >= 0 {
-		e.step(i, what, "; no retries left, taking the ", outcome, " branch")
+		e.step(i, stepMenuNoRetries, menuBranch, 0)
 		return e.run(target)
 	}
-	e.step(i, what, "; no retries left, taking the default")
+	e.step(i, stepMenuNoRetries, menuDefault, 0)
 	return e.run(n.def)
 }
 
@@ -575,55 +518,4 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 		}
 	}
 	return false
-}
-
-// localTime computes the call's local weekday, time and date once.
-func (e *evaluation) localTime() {
-	if e.haveLocal {
-		return
-	}
-	t := e.f.Time.In(e.p.loc)
-	y, m, d := t.Date()
-	e.hour, e.min, _ = t.Clock()
-	e.wday = t.Weekday()
-	e.sec = t.Hour()*3600 + t.Minute()*60 + t.Second()
-	e.ymd = y*10000 + int(m)*100 + d
-	e.haveLocal = true
-}
-
-// appendTime writes "Thu 09:12 Europe/Brussels".
-func (e *evaluation) appendTime() {
-	e.write(dayTitles[e.wday])
-	e.writeByte(' ')
-	e.write2(e.hour)
-	e.writeByte(':')
-	e.write2(e.min)
-	e.writeByte(' ')
-	e.write(e.p.zone)
-}
-
-// appendDate writes "2026-12-25".
-func (e *evaluation) appendDate() {
-	y := e.ymd / 10000
-	e.write2(y / 100)
-	e.write2(y % 100)
-	e.writeByte('-')
-	e.write2(e.ymd / 100 % 100)
-	e.writeByte('-')
-	e.write2(e.ymd % 100)
-}
-
-// appendCaller writes "caller +3222221111 (fixed)" or "the withheld caller".
-func (e *evaluation) appendCaller() {
-	if e.f.withheld() {
-		e.write("the withheld caller")
-		return
-	}
-	e.write("caller ")
-	e.write(e.f.Caller)
-	if e.f.CallerKind != "" {
-		e.write(" (")
-		e.write(e.f.CallerKind)
-		e.writeByte(')')
-	}
 }
