@@ -274,13 +274,13 @@ func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
 
 // taskprocessor returns Asterisk's counters of the ARI application's
 // taskprocessor (stasis/m:ari:application/<app>): processed, in queue,
-// max depth, low and high water.
+// max depth and high water.
 func taskprocessor(t *testing.T, a *astertest.Asterisk) string {
 	t.Helper()
-	out := a.CLI(t, "core show taskprocessors like application/"+a.App)
+	out := a.CLI(t, "core show taskprocessors")
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) >= 6 && strings.Contains(f[0], "application/"+a.App) {
-			return fmt.Sprintf("taskprocessor %s processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
+			return fmt.Sprintf("taskprocessor %s: processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
 		}
 	}
 	return ""
