@@ -98,6 +98,7 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 	pcfg.BaseURL = cfg.BaseURL
 	pcfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	pcfg.SessionIdle, pcfg.SessionAbsolute = cfg.SessionIdle, cfg.SessionAbsolute
+	pcfg.NetworkRegion = cfg.Region
 	m.portal, err = portal.New(pcfg, st, mailer, m.log, reg)
 	if err != nil {
 		m.Close()
