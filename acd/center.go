@@ -506,6 +506,7 @@ func (c *Center) Enqueue(id ContactID, g GroupID, ch Channel, at time.Time) (Out
 	if ch != Voice && ch != Email {
 		return "", &ConfigError{Field: "channel", Message: fmt.Sprintf("unknown channel %d", ch)}
 	}
+	c.advance(at)
 	grp, ok := c.groups[g]
 	if !ok {
 		return "", fmt.Errorf("enqueue %s: group %s: %w", id, g, ErrUnknownGroup)
@@ -513,7 +514,6 @@ func (c *Center) Enqueue(id ContactID, g GroupID, ch Channel, at time.Time) (Out
 	if _, ok := c.contacts[id]; ok {
 		return "", fmt.Errorf("enqueue %s: %w", id, ErrDuplicateContact)
 	}
-	c.advance(at)
 	if ch == Voice {
 		switch {
 		case grp.cfg.Closed || grp.loggedIn() == 0:
@@ -538,6 +538,7 @@ func (c *Center) Enqueue(id ContactID, g GroupID, ch Channel, at time.Time) (Out
 
 // Answered records that the agent answered the call it was offered.
 func (c *Center) Answered(id ContactID, at time.Time) error {
+	c.advance(at)
 	k, err := c.contact(id)
 	if err != nil {
 		return err
@@ -545,7 +546,6 @@ func (c *Center) Answered(id ContactID, at time.Time) error {
 	if k.ch != Voice || k.state != offered {
 		return fmt.Errorf("answer %s: %w", id, ErrContactState)
 	}
-	c.advance(at)
 	if err := c.transition(k.agent, EventAnswer, c.now); err != nil {
 		return err
 	}
@@ -564,6 +564,7 @@ func (c *Center) Answered(id ContactID, at time.Time) error {
 // the next agent, unless it has waited MaxWait already, in which case it
 // overflows with OutcomeTimeout.
 func (c *Center) NoAnswer(id ContactID, at time.Time) error {
+	c.advance(at)
 	k, err := c.contact(id)
 	if err != nil {
 		return err
@@ -571,7 +572,6 @@ func (c *Center) NoAnswer(id ContactID, at time.Time) error {
 	if k.ch != Voice || k.state != offered {
 		return fmt.Errorf("no answer %s: %w", id, ErrContactState)
 	}
-	c.advance(at)
 	a := k.agent
 	if err := c.transition(a, EventNoAnswer, c.now); err != nil {
 		return err
@@ -592,6 +592,7 @@ func (c *Center) NoAnswer(id ContactID, at time.Time) error {
 // caller hung up while waiting or while an agent's phone rang. An agent
 // that was ringing is Available again and keeps its idle time.
 func (c *Center) Abandon(id ContactID, at time.Time) error {
+	c.advance(at)
 	k, err := c.contact(id)
 	if err != nil {
 		return err
@@ -599,7 +600,6 @@ func (c *Center) Abandon(id ContactID, at time.Time) error {
 	if k.state != waiting && k.state != offered {
 		return fmt.Errorf("abandon %s: %w", id, ErrContactState)
 	}
-	c.advance(at)
 	g, ci := k.group, chIndex(k.ch)
 	if k.ch == Voice {
 		g.counters.abandoned++
@@ -628,6 +628,7 @@ func (c *Center) Abandon(id ContactID, at time.Time) error {
 // to WrapUp for the group's WrapUp time (Available at once when it is
 // zero); after an e-mail it can take another at once.
 func (c *Center) Ended(id ContactID, at time.Time) error {
+	c.advance(at)
 	k, err := c.contact(id)
 	if err != nil {
 		return err
@@ -635,7 +636,6 @@ func (c *Center) Ended(id ContactID, at time.Time) error {
 	if k.state != connected {
 		return fmt.Errorf("end %s: %w", id, ErrContactState)
 	}
-	c.advance(at)
 	a, g, ci := k.agent, k.group, chIndex(k.ch)
 	c.forget(k)
 	if k.ch == Email {

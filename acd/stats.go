@@ -144,11 +144,11 @@ type Wait struct {
 // Position returns where waiting contact id stands at time at. A contact
 // ringing an agent or in progress is not waiting: ErrContactState.
 func (c *Center) Position(id ContactID, at time.Time) (Wait, error) {
+	c.advance(at)
 	k, err := c.contact(id)
 	if err != nil {
 		return Wait{}, err
 	}
-	c.advance(at)
 	if k.state != waiting { // the clock may have moved it on
 		return Wait{}, fmt.Errorf("position %s: %w", id, ErrContactState)
 	}
