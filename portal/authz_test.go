@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -123,6 +124,61 @@ var authzCases = map[string]authzCase{
 	"POST /operator/users/:id/delete":            {kind: operator, obj: "opuser"},
 	"POST /operator/users/:id/login-link":        {kind: operator, obj: "opuser"},
 
+	// Routing (TRM); fixtures from routing_fixtures_test.go.
+	"GET /media/prompts/:file":                                      {kind: public},
+	"GET /api/v1/tenants/:tid/trees":                                {kind: tenant},
+	"POST /api/v1/tenants/:tid/trees":                               {kind: tenant, body: map[string]any{"key": "intruder"}},
+	"GET /api/v1/tenants/:tid/trees/:id":                            {kind: tenant, obj: "tree"},
+	"PUT /api/v1/tenants/:tid/trees/:id":                            {kind: tenant, obj: "tree", body: map[string]any{"document": json.RawMessage(fixtureTreeDoc)}},
+	"DELETE /api/v1/tenants/:tid/trees/:id":                         {kind: tenant, obj: "tree"},
+	"GET /api/v1/tenants/:tid/trees/:id/versions":                   {kind: tenant, obj: "tree"},
+	"GET /api/v1/tenants/:tid/trees/:id/versions/:version":          {kind: tenant, obj: "tree"},
+	"POST /api/v1/tenants/:tid/trees/:id/versions/:version/restore": {kind: tenant, obj: "tree"},
+	"GET /api/v1/tenants/:tid/numbers/:id/routing":                  {kind: tenant, obj: "number"},
+	"PUT /api/v1/tenants/:tid/numbers/:id/routing":                  {kind: tenant, obj: "number", body: map[string]any{"max_cps": 1}},
+	"POST /api/v1/tenants/:tid/simulate":                            {kind: tenant, body: map[string]any{"from": "+32475000001", "to": "+3222110001"}},
+	"GET /tenants/:tid/routing":                                     {kind: tenant},
+	"POST /tenants/:tid/trees":                                      {kind: tenant, body: url.Values{"key": {"intruder"}}},
+	"GET /tenants/:tid/trees/:id":                                   {kind: tenant, obj: "tree"},
+	"POST /tenants/:tid/trees/:id":                                  {kind: tenant, obj: "tree", body: url.Values{"document": {fixtureTreeDoc}}},
+	"GET /tenants/:tid/trees/:id/export":                            {kind: tenant, obj: "tree"},
+	"POST /tenants/:tid/trees/:id/delete":                           {kind: tenant, obj: "tree"},
+	"POST /tenants/:tid/trees/:id/versions/:version/restore":        {kind: tenant, obj: "tree"},
+	"POST /tenants/:tid/numbers/:id/routing":                        {kind: tenant, obj: "number", body: url.Values{"max_cps": {"1"}}},
+	"GET /tenants/:tid/simulate":                                    {kind: tenant},
+	"GET /api/v1/tenants/:tid/prompts":                              {kind: tenant},
+	"POST /api/v1/tenants/:tid/prompts":                             {kind: tenant, body: map[string]any{"name": "intruder", "data": testWAV(8000, 100)}},
+	"DELETE /api/v1/tenants/:tid/prompts/:id":                       {kind: tenant, obj: "prompt"},
+	"GET /tenants/:tid/prompts":                                     {kind: tenant},
+	"POST /tenants/:tid/prompts":                                    {kind: tenant, body: url.Values{"name": {"intruder"}}},
+	"POST /tenants/:tid/prompts/:id/delete":                         {kind: tenant, obj: "prompt"},
+	"GET /api/v1/tenants/:tid/lists":                                {kind: tenant},
+	"POST /api/v1/tenants/:tid/lists":                               {kind: tenant, body: map[string]any{"name": "intruder"}},
+	"GET /api/v1/tenants/:tid/lists/:id":                            {kind: tenant, obj: "list"},
+	"DELETE /api/v1/tenants/:tid/lists/:id":                         {kind: tenant, obj: "list"},
+	"POST /api/v1/tenants/:tid/lists/:id/members":                   {kind: tenant, obj: "list", body: map[string]any{"number": "0475 11 22 44"}},
+	"DELETE /api/v1/tenants/:tid/lists/:id/members/:number":         {kind: tenant, obj: "list"},
+	"GET /tenants/:tid/lists":                                       {kind: tenant},
+	"POST /tenants/:tid/lists":                                      {kind: tenant, body: url.Values{"name": {"intruder"}}},
+	"GET /tenants/:tid/lists/:id":                                   {kind: tenant, obj: "list"},
+	"POST /tenants/:tid/lists/:id/delete":                           {kind: tenant, obj: "list"},
+	"POST /tenants/:tid/lists/:id/members":                          {kind: tenant, obj: "list", body: url.Values{"number": {"0475 11 22 44"}}},
+	"POST /tenants/:tid/lists/:id/members/delete":                   {kind: tenant, obj: "list", body: url.Values{"number": {fixtureMember}}},
+	"GET /api/v1/tenants/:tid/sites":                                {kind: tenant},
+	"POST /api/v1/tenants/:tid/sites":                               {kind: tenant, body: map[string]any{"name": "intruder"}},
+	"POST /api/v1/tenants/:tid/sites/:id/down":                      {kind: tenant, obj: "site"},
+	"POST /api/v1/tenants/:tid/sites/:id/up":                        {kind: tenant, obj: "site"},
+	"DELETE /api/v1/tenants/:tid/sites/:id":                         {kind: tenant, obj: "site"},
+	"GET /tenants/:tid/sites":                                       {kind: tenant},
+	"POST /tenants/:tid/sites":                                      {kind: tenant, body: url.Values{"name": {"intruder"}}},
+	"POST /tenants/:tid/sites/:id/toggle":                           {kind: tenant, obj: "site"},
+	"POST /tenants/:tid/sites/:id/delete":                           {kind: tenant, obj: "site"},
+	"GET /api/v1/tenants/:tid/calls":                                {kind: tenant},
+	"GET /api/v1/tenants/:tid/calls/:id":                            {kind: tenant, obj: "call"},
+	"GET /tenants/:tid/calls":                                       {kind: tenant},
+	"GET /tenants/:tid/calls.csv":                                   {kind: tenant},
+	"GET /tenants/:tid/calls/:id":                                   {kind: tenant, obj: "call"},
+
 	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
 	"GET /api/v1/audit":              {kind: operator},
 	"GET /tenants/:tid/audit":        {kind: tenant},
@@ -175,13 +231,14 @@ func (h *harness) objID(f tenantFixture, obj string) uint {
 	case "opuser":
 		return h.OpRW.ID
 	}
-	return 0
+	return h.routingObj(f, obj)
 }
 
 // path fills in the route's parameters: tenant tid, object of fixture of.
 func (h *harness) path(route string, tid uint, of tenantFixture, obj string) string {
 	r := strings.NewReplacer(":tid", fmt.Sprint(tid), ":id", fmt.Sprint(h.objID(of, obj)),
-		":token", "not-a-real-token", ":hash", "0", ":name", "style.css")
+		":token", "not-a-real-token", ":hash", "0", ":name", "style.css",
+		":version", "1", ":number", fixtureMember)
 	return r.Replace(route)
 }
 

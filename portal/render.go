@@ -165,6 +165,8 @@ func navFor(p access.Principal) []navItem {
 		items = append(items,
 			navItem{"Dashboard", t},
 			navItem{"Numbers", t + "/numbers"},
+			navItem{"Routing", t + "/routing"},
+			navItem{"Calls", t + "/calls"},
 			navItem{"Users", t + "/users"},
 			navItem{"Audit log", t + "/audit"})
 	}

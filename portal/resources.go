@@ -28,6 +28,7 @@ func (s *Server) registerResources(api *apiRouter, web *echo.Group) {
 	s.registerNumbers(api, web, trm)
 	s.registerUsers(api, web)
 	s.registerAudit(api, web)
+	s.registerRouting(api, web)
 }
 
 // Limits of free-text input, matching the store's column sizes.

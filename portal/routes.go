@@ -19,6 +19,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metricsHandler)
 	e.GET("/static/:hash/:name", s.staticHandler)
+	e.GET("/media/prompts/:file", s.mediaPrompt)
 
 	web := e.Group("", s.authenticate, checkCSRF)
 	web.GET("/login", s.loginPage)
