@@ -114,6 +114,7 @@ type compiledTree struct {
 	plan    *routing.Plan
 	version int
 	loc     *time.Location
+	start   string // the tree's start node
 }
 
 // New returns an empty Cache over src; region is the numbering region of
@@ -294,7 +295,7 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 	for tenant, trees := range snap.Trees {
 		refs := tenantRefs{snap: snap, tenant: tenant}
 		for id, doc := range trees {
-			plan, loc, err := compile(doc.Document, zones[tenant], refs)
+			plan, loc, start, err := compile(doc.Document, zones[tenant], refs)
 			if err != nil {
 				log.Error("routing tree does not compile; its numbers go to their fallback",
 					slog.Uint64("tenant_id", uint64(tenant)), slog.String("tree_id", id),
@@ -308,7 +309,7 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 			if s.trees[tenant] == nil {
 				s.trees[tenant] = map[string]compiledTree{}
 			}
-			s.trees[tenant][id] = compiledTree{plan: plan, version: doc.Version, loc: loc}
+			s.trees[tenant][id] = compiledTree{plan: plan, version: doc.Version, loc: loc, start: start}
 		}
 	}
 	for _, n := range snap.Numbers {
@@ -328,7 +329,7 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 		}
 		r.Fallback = n.Fallback
 		if r.Fallback == "" && r.Plan != nil {
-			r.Fallback = firstNumber(r.Plan, t.loc, n.E164)
+			r.Fallback = firstNumber(r.Plan, t.loc, t.start, n.E164)
 		}
 		s.routes[n.E164] = r
 		if n.Active && r.Fallback != "" {
@@ -340,17 +341,17 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 
 // compile parses and compiles one tree document; a tree without a time
 // zone gets the tenant's.
-func compile(doc []byte, zone string, refs routing.Refs) (*routing.Plan, *time.Location, error) {
+func compile(doc []byte, zone string, refs routing.Refs) (*routing.Plan, *time.Location, string, error) {
 	var t routing.Tree
 	if err := json.Unmarshal(doc, &t); err != nil {
-		return nil, nil, fmt.Errorf("parse tree: %w", err)
+		return nil, nil, "", fmt.Errorf("parse tree: %w", err)
 	}
 	if t.TimeZone == "" {
 		t.TimeZone = zone
 	}
 	p, err := routing.Compile(&t, refs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	if t.TimeZone == "" {
 		t.TimeZone = routing.DefaultTimeZone
@@ -359,7 +360,7 @@ func compile(doc []byte, zone string, refs routing.Refs) (*routing.Plan, *time.L
 	if err != nil {
 		loc = time.UTC
 	}
-	return p, loc, nil
+	return p, loc, t.Start, nil
 }
 
 // tenantRefs checks a tree's references against its tenant's objects.
@@ -418,7 +419,7 @@ func downSites(sites map[string]bool) map[string]bool {
 // from an ordinary caller goes on a weekday at 10:00 in the tree's time
 // zone when that is a number, else the first number node reachable from
 // the start.
-func firstNumber(p *routing.Plan, loc *time.Location, dialed string) string {
+func firstNumber(p *routing.Plan, loc *time.Location, start, dialed string) string {
 	// A Tuesday, 10:00 local time.
 	office := time.Date(2026, 1, 6, 10, 0, 0, 0, loc)
 	d := p.Evaluate(routing.Facts{Time: office, Caller: "+3220000000", CallerKind: routing.KindFixed, Dialed: dialed})
@@ -454,10 +455,6 @@ func firstNumber(p *routing.Plan, loc *time.Location, dialed string) string {
 			}
 		}
 		return ""
-	}
-	start := ""
-	if len(d.Trace) > 0 {
-		start = d.Trace[0].Node
 	}
 	return walk(start)
 }

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,14 @@ func start(t *testing.T) *env {
 exten => _X.,1,Congestion(5)
 `,
 	})
+	e.startVMS(t)
+	return e
+}
+
+// startVMS starts an ari driver and a controller against the env's
+// Asterisk, as a VMS process would, and sets stopVMS.
+func (e *env) startVMS(t *testing.T) {
+	t.Helper()
 	var log *slog.Logger
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -143,7 +152,6 @@ exten => _X.,1,Congestion(5)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return e
 }
 
 // dial maps a destination number to its SIPp peer's endpoint.
@@ -233,6 +241,7 @@ func TestCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Asterisk and SIPp: not in -short")
 	}
+	t.Parallel()
 	e := start(t)
 	const vipCaller = "0477123456" // +32477123456, in the VIP list
 
@@ -476,6 +485,7 @@ func TestFallbackWhileVMSAway(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Asterisk and SIPp: not in -short")
 	}
+	t.Parallel()
 	e := start(t)
 	const id = 40
 	d := dialedNum(id)
@@ -506,6 +516,50 @@ func TestFallbackWhileVMSAway(t *testing.T) {
 	if r := e.records.byDialed(d); r != nil {
 		t.Errorf("a record %+v for a call VMS never saw", r)
 	}
+}
+
+// A VMS restart while a call is bridged: the conversation stays up, the
+// next VMS adopts it, and the caller's hang-up then ends the destination's
+// leg (no channel is left behind).
+func TestRestartKeepsBridgedCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Asterisk and SIPp: not in -short")
+	}
+	t.Parallel()
+	e := start(t)
+	const id = 41
+	d := e.route(t, id, routing.Tree{Start: "a", Nodes: []routing.Node{numberNode("a", num(peerAnswer, id), 0, nil)}}, nil)
+	done := make(chan *sipptest.CallResult, 1)
+	go func() { done <- e.call(t, "022223344", d, 6*time.Second, "") }()
+	if n := len(e.invites(peerAnswer, num(peerAnswer, id), 1)); n != 1 {
+		t.Fatalf("destination got %d INVITEs, want 1", n)
+	}
+	// Wait until caller and destination share the call's bridge.
+	in := e.inbound(t, d)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, body := e.ast.ARI(t, http.MethodGet, "/ari/bridges/vms-"+in, nil)
+		if status == http.StatusOK && bytes.Contains(body, []byte(in+"-leg")) && bytes.Contains(body, []byte(`"`+in+`"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call not bridged: %d %s", status, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.stopVMS()
+	if r := e.records.byDialed(d); r == nil || r.Outcome != controller.OutcomeAnswered || r.EndedAt != nil {
+		t.Errorf("record at shutdown %+v, want answered and still up", r)
+	}
+	if ids := e.channels(t, d); len(ids) != 2 {
+		t.Fatalf("channels after VMS stopped: %v, want caller and leg still up", ids)
+	}
+	e.startVMS(t)
+	res := <-done
+	if res.FinalStatus != 200 || res.Successful != 1 {
+		t.Errorf("caller final status %d successful %d, want an answered call that ended normally", res.FinalStatus, res.Successful)
+	}
+	e.expectNoChannels(t, d)
 }
 
 // expectAnswered checks a call that must reach dest: the caller was
@@ -574,16 +628,25 @@ func (e *env) channels(t *testing.T, dialed string) []string {
 	if status != http.StatusOK {
 		t.Fatalf("list channels: %d %s", status, body)
 	}
-	var out []string
+	var all, out []string
 	digits := strings.TrimPrefix(dialed, "+")
 	for _, part := range bytes.Split(body, []byte(`{"id":"`))[1:] {
 		id, rest, _ := strings.Cut(string(part), `"`)
+		all = append(all, id)
 		end := strings.Index(rest, `{"id":"`)
 		if end < 0 {
 			end = len(rest)
 		}
-		if strings.Contains(rest[:end], digits) {
+		if strings.Contains(rest[:end], digits) && !strings.Contains(id, "-leg") {
 			out = append(out, id)
+		}
+	}
+	// The call's outbound legs are named after its inbound channel.
+	for _, in := range slices.Clone(out) {
+		for _, id := range all {
+			if strings.HasPrefix(id, in+"-leg") {
+				out = append(out, id)
+			}
 		}
 	}
 	return out
