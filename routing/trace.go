@@ -3,6 +3,7 @@ package routing
 import (
 	"encoding/json"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -16,22 +17,23 @@ func (d Decision) Trace() []Step {
 	if p == nil {
 		return nil
 	}
-	r := renderer{p: p, f: &d.path.facts, buf: make([]byte, 0, 80*len(d.path.steps))}
-	type cut struct {
-		node, label string
-		end         int
-	}
-	cuts := make([]cut, len(d.path.steps))
+	r := renderers.Get().(*renderer)
+	defer r.release()
+	r.p, r.f = p, d.path.facts
+	// Reasons are written into one reused buffer and turned into one
+	// string, which the steps share.
+	var small [64]int
+	ends := small[:0]
+	out := make([]Step, len(d.path.steps))
 	for k, s := range d.path.steps {
-		node, label := r.render(s)
-		cuts[k] = cut{node, label, len(r.buf)}
+		out[k].Node, out[k].Label = r.render(s)
+		ends = append(ends, len(r.buf))
 	}
 	text := string(r.buf)
-	out := make([]Step, len(cuts))
 	start := 0
-	for k, c := range cuts {
-		out[k] = Step{Node: c.node, Label: c.label, Why: text[start:c.end]}
-		start = c.end
+	for k, end := range ends {
+		out[k].Why = text[start:end]
+		start = end
 	}
 	return out
 }
@@ -172,8 +174,20 @@ func (e *evaluation) localTime() {
 // renderer writes the reasons of recorded steps into one buffer.
 type renderer struct {
 	p   *Plan
-	f   *pathFacts
+	f   pathFacts
 	buf []byte
+}
+
+var renderers = sync.Pool{New: func() any { return &renderer{buf: make([]byte, 0, 2048)} }}
+
+// release returns r to the pool, dropping what it refers to. A buffer
+// that grew very large is not kept.
+func (r *renderer) release() {
+	if cap(r.buf) > 1<<16 {
+		return
+	}
+	*r = renderer{buf: r.buf[:0]}
+	renderers.Put(r)
 }
 
 func (r *renderer) write(s string) { r.buf = append(r.buf, s...) }
