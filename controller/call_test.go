@@ -808,3 +808,29 @@ func TestPromptKey(t *testing.T) {
 		t.Errorf("heard %q, want the prompt by its key", got)
 	}
 }
+
+// A record the store refuses for good is dropped, not retried forever,
+// and does not hold up the records after it.
+func TestRecordRejected(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, tree("s", routing.Node{ID: "s", Type: routing.TypeBusy}))
+	h.recs.mu.Lock()
+	h.recs.reject = true
+	h.recs.mu.Unlock()
+	first := h.fake.Call(caller, dialedTo)
+	h.waitFor("first record refused", func() bool {
+		h.recs.mu.Lock()
+		defer h.recs.mu.Unlock()
+		return h.recs.attempts >= 1
+	})
+	h.recs.mu.Lock()
+	h.recs.reject = false
+	h.recs.mu.Unlock()
+	second := h.fake.Call(caller, dialedTo)
+	h.record(second)
+	h.recs.mu.Lock()
+	defer h.recs.mu.Unlock()
+	if h.recs.recs[string(first)] != nil || h.recs.attempts != 2 {
+		t.Errorf("attempts %d, first record stored %v; want one refused try, then the second saved", h.recs.attempts, h.recs.recs[string(first)] != nil)
+	}
+}

@@ -214,8 +214,16 @@ type FallbackSource interface {
 
 // Records stores call records (TRM-8).
 type Records interface {
+	// SaveCall stores a record. Saving the same record twice must be
+	// harmless (the writer retries after failures). An error wrapping
+	// ErrRecordRejected means the record can never be stored: it is
+	// dropped (and logged) instead of retried.
 	SaveCall(ctx context.Context, r *CallRecord) error
 }
+
+// ErrRecordRejected is wrapped by Records for a record the store refuses
+// for good.
+var ErrRecordRejected = errors.New("controller: call record rejected")
 
 // Call outcomes (TRM-8).
 const (

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -81,6 +82,7 @@ type memRecords struct {
 	mu        sync.Mutex
 	recs      map[string]*CallRecord
 	failFirst int
+	reject    bool // refuse every record for good
 	attempts  int
 	saved     chan string // when set, receives the id of each saved record
 }
@@ -91,6 +93,9 @@ func (m *memRecords) SaveCall(ctx context.Context, r *CallRecord) error {
 	m.attempts++
 	if m.attempts <= m.failFirst {
 		return errors.New("database is down")
+	}
+	if m.reject {
+		return fmt.Errorf("bad record: %w", ErrRecordRejected)
 	}
 	m.recs[r.ID] = r
 	if m.saved != nil {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -82,7 +83,9 @@ func (w *recordWriter) run(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := w.store.SaveCall(sctx, r)
 		cancel()
-		if err != nil {
+		if errors.Is(err, ErrRecordRejected) {
+			w.log.Error("call record rejected by the store; dropping it", slog.String("call_id", r.ID), slog.Any("err", err))
+		} else if err != nil {
 			if ctx.Err() != nil {
 				return
 			}

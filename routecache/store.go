@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	vms "github.com/vmsplatform/vms"
 	"github.com/vmsplatform/vms/controller"
 	"github.com/vmsplatform/vms/routing"
 	"github.com/vmsplatform/vms/store"
@@ -103,6 +104,9 @@ var _ controller.Records = Records{}
 // SaveCall implements controller.Records.
 func (r Records) SaveCall(ctx context.Context, c *controller.CallRecord) error {
 	if err := r.Store.SaveCallRecord(ctx, StoreRecord(c)); err != nil {
+		if vms.ErrorCode(err) == vms.EINVALID {
+			return fmt.Errorf("routecache: save call record %s: %w: %w", c.ID, controller.ErrRecordRejected, err)
+		}
 		return fmt.Errorf("routecache: save call record %s: %w", c.ID, err)
 	}
 	return nil
