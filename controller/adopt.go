@@ -19,11 +19,12 @@ import (
 //     watched, and when either side hangs up the other is hung up and the
 //     bridge destroyed. Their call record was written by the process that
 //     routed them only if it stopped cleanly; the adopted part is logged.
-//   - any other channel is hung up: a destination leg whose caller is gone,
-//     or a caller that was still being routed. The engine reports no
-//     caller or dialed number for adopted channels, so such a call cannot
-//     be routed afresh; it is ended with congestion so that the caller's
-//     network may retry (documented limitation).
+//   - a caller that was still being routed is routed afresh from its tree
+//     when the engine can describe it (ChannelInspector: caller, dialed
+//     number, answered or not); otherwise it is hung up with congestion so
+//     that the caller's network may retry.
+//   - any other channel is hung up: a destination leg whose caller is
+//     gone, or a bridge half whose partner is gone.
 func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 	held := make(map[engine.ChannelID]bool, len(ev.Adopted))
 	for _, id := range ev.Adopted {
@@ -76,9 +77,22 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 		paired[id], paired[leg] = true, true
 		c.adopt(ctx, id, leg)
 	}
+	insp, canInspect := c.eng.(ChannelInspector)
 	for _, id := range free {
 		if paired[id] {
 			continue
+		}
+		if canInspect && !isLeg(id) && !bridges[bridgeID(id)] {
+			cctx, cancel := c.cmdCtx(ctx)
+			ev, answered, err := insp.InspectChannel(cctx, id)
+			cancel()
+			if err == nil && ev.Channel == id {
+				c.log.Info("adopted an inbound call that was still being routed; routing it afresh", slog.String("channel", string(id)))
+				ev.Events = c.eng.Subscribe(id)
+				c.startCall(ctx, ev, answered)
+				continue
+			}
+			c.log.Warn("inspect adopted channel", slog.String("channel", string(id)), slog.Any("err", err))
 		}
 		c.log.Warn("adopted channel has no partner; hanging it up", slog.String("channel", string(id)))
 		cctx, cancel := c.cmdCtx(ctx)
@@ -90,6 +104,15 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 			c.destroyBridge(ctx, bridgeID(id))
 		}
 	}
+}
+
+// ChannelInspector is implemented by engines that can describe a channel
+// they still hold for VMS. With it, an inbound call adopted while still
+// being routed is routed afresh instead of hung up.
+type ChannelInspector interface {
+	// InspectChannel returns the channel as the CallArrived it was
+	// (Caller, Dialed, Args; Events left nil) and whether it is answered.
+	InspectChannel(ctx context.Context, id engine.ChannelID) (engine.CallArrived, bool, error)
 }
 
 // adopt watches a bridged pair that survived a restart until one side

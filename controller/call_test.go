@@ -834,3 +834,59 @@ func TestRecordRejected(t *testing.T) {
 		t.Errorf("attempts %d, first record stored %v; want one refused try, then the second saved", h.recs.attempts, h.recs.recs[string(first)] != nil)
 	}
 }
+
+// inspecting is a Fake that can describe the channels it holds.
+type inspecting struct {
+	*enginetest.Fake
+	calls map[engine.ChannelID]engine.CallArrived
+}
+
+func (e inspecting) InspectChannel(ctx context.Context, id engine.ChannelID) (engine.CallArrived, bool, error) {
+	ev, ok := e.calls[id]
+	if !ok {
+		return engine.CallArrived{}, false, engine.ErrNotFound
+	}
+	ch, _ := e.Fake.Channel(id)
+	return ev, ch.State == "up", nil
+}
+
+// With an engine that can describe adopted channels, a caller that was
+// still being routed when VMS restarted is routed afresh.
+func TestAdoptionRoutesAfresh(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := enginetest.NewFake()
+	f.SetDestination(endpoint(numA), enginetest.Answers)
+	lone := f.Call(caller, dialedTo)
+	ev, _ := f.Inbox().Next(ctx)
+	arrived := ev.(engine.CallArrived)
+	arrived.Events.Close()
+	arrived.Events = nil
+	eng := inspecting{Fake: f, calls: map[engine.ChannelID]engine.CallArrived{lone: arrived}}
+	tr := tree("a", number("a", numA, nil))
+	plan, err := routing.Compile(&tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := &fakeRoutes{routes: map[string]*Route{dialed: {Number: dialed, Plan: plan, Active: true}}}
+	recs := &memRecords{recs: map[string]*CallRecord{}}
+	c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, eng, routes, recs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(rctx) }()
+	c.handle(rctx, engine.Reconnected{Initial: true, Adopted: []engine.ChannelID{lone}})
+	waitUntil(t, func() bool {
+		o := f.Originated()
+		return len(o) == 1 && f.Bridged(lone, o[0].ID)
+	})
+	f.FarEndHangup(lone, engine.CauseNormalClearing)
+	waitUntil(t, func() bool { return recs.get(string(lone)) != nil })
+	if r := recs.get(string(lone)); r.Outcome != OutcomeAnswered || r.Destination != numA {
+		t.Errorf("record %+v, want answered at %s", r, numA)
+	}
+	cancel()
+	<-done
+}

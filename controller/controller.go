@@ -423,8 +423,13 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 }
 
 // start launches the goroutine of a new inbound call.
-func (c *Controller) start(ctx context.Context, ev engine.CallArrived) {
+func (c *Controller) start(ctx context.Context, ev engine.CallArrived) { c.startCall(ctx, ev, false) }
+
+// startCall launches a call goroutine; answered is set for an adopted
+// caller that is already answered.
+func (c *Controller) startCall(ctx context.Context, ev engine.CallArrived, answered bool) {
 	k := newCall(c, ctx, ev)
+	k.answered = answered
 	c.mu.Lock()
 	c.calls[ev.Channel] = k
 	c.mu.Unlock()
