@@ -142,6 +142,28 @@ func path(t *testing.T, b *browsertest.Browser) string {
 	return u.RequestURI()
 }
 
+// pageFacts is what the tests check on every page, read in one round trip.
+type pageFacts struct {
+	Path   string   // path and query of the address
+	H1     string   // text of the main heading
+	Who    string   // the header's user line
+	Errors []string // texts of error boxes and alerts
+}
+
+func facts(b *browsertest.Browser) pageFacts {
+	var f pageFacts
+	b.Eval(`(() => {
+		const text = sel => { const el = document.querySelector(sel); return el ? el.innerText.trim() : ""; };
+		return {
+			Path: location.pathname + location.search,
+			H1: text("main h1"),
+			Who: text("header .who"),
+			Errors: [...document.querySelectorAll(".error, [role=alert]")].map(el => el.innerText.trim()),
+		};
+	})()`, &f)
+	return f
+}
+
 // navLinks returns the addresses of the navigation bar's links.
 func navLinks(b *browsertest.Browser) []string {
 	var hrefs []string
@@ -186,17 +208,18 @@ func TestLoginAndNavigation(t *testing.T) {
 					t.Errorf("%s: status %d, want 200", href, got)
 					continue
 				}
-				if got := path(t, b); got != href {
-					t.Errorf("%s: ended on %s", href, got)
+				f := facts(b)
+				if f.Path != href {
+					t.Errorf("%s: ended on %s", href, f.Path)
 				}
-				if h1 := strings.TrimSpace(b.Text("main h1")); h1 == "" {
-					t.Errorf("%s: empty h1", href)
+				if f.H1 == "" {
+					t.Errorf("%s: no h1 or an empty one", href)
 				}
-				if n := b.Count(".error, [role=alert]"); n != 0 {
-					t.Errorf("%s: %d error box(es) on a page that should have none: %q", href, n, b.Text(".error, [role=alert]"))
+				if len(f.Errors) != 0 {
+					t.Errorf("%s: error box(es) on a page that should have none: %q", href, f.Errors)
 				}
-				if got := b.Text("header .who"); !strings.Contains(got, tt.user.Email) {
-					t.Errorf("%s: header shows %q, want %s", href, got, tt.user.Email)
+				if !strings.Contains(f.Who, tt.user.Email) {
+					t.Errorf("%s: header shows %q, want %s", href, f.Who, tt.user.Email)
 				}
 			}
 			b.NoConsoleErrors()
@@ -328,11 +351,12 @@ func stillIn(t *testing.T, b *browsertest.Browser, e *env, p, when string) {
 	if got := b.Reload(); got != http.StatusOK {
 		t.Fatalf("%s: reload status %d", when, got)
 	}
-	if got := path(t, b); got != p {
-		t.Fatalf("%s: reload landed on %s, want %s (session ended too early)", when, got, p)
+	f := facts(b)
+	if f.Path != p {
+		t.Fatalf("%s: reload landed on %s, want %s (session ended too early)", when, f.Path, p)
 	}
-	if got := b.Text("header .who"); !strings.Contains(got, e.Admin.Email) {
-		t.Fatalf("%s: header shows %q", when, got)
+	if !strings.Contains(f.Who, e.Admin.Email) {
+		t.Fatalf("%s: header shows %q", when, f.Who)
 	}
 }
 
