@@ -35,6 +35,8 @@ import (
 var contexts = map[string]string{
 	"plain": "vms-bench-plain",
 	"ari":   "vms-inbound",
+	// An experiment (continue_test.go), only when asked for.
+	"ari-continue": continueContext,
 }
 
 // settings are read from the environment, with defaults meant for a try.
@@ -57,7 +59,7 @@ func readSettings(t *testing.T) settings {
 		for _, p := range strings.Split(v, ",") {
 			p = strings.TrimSpace(p)
 			if _, ok := contexts[p]; !ok {
-				t.Fatalf("VMS_BENCH_PATHS: %q: want plain, ari or both (plain,ari)", p)
+				t.Fatalf("VMS_BENCH_PATHS: %q: want plain, ari (default: plain,ari) or the experiment ari-continue", p)
 			}
 			s.paths = append(s.paths, p)
 		}
@@ -103,18 +105,27 @@ func TestCallLoad(t *testing.T) {
 	dest := sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer, NoTrace: true})
 	ports := map[string]int{}
 	var callers []astertest.Caller
+	dialplan := ""
 	for _, p := range s.paths {
 		ports[p] = sipptest.FreeUDPPort(t)
 		callers = append(callers, astertest.Caller{Name: "trunk-" + p, Port: ports[p], Context: contexts[p]})
+		if p == "ari-continue" {
+			dialplan = continueDialplan
+		}
 	}
 	a := astertest.Start(t, astertest.Options{
 		Callers:      callers,
 		Destinations: []astertest.Destination{{Name: "trunk-out", Port: dest.Port}},
+		Dialplan:     dialplan,
 	})
 	var v *vms
+	var cont *continuer
 	for _, p := range s.paths {
-		if p == "ari" {
+		switch p {
+		case "ari":
 			v = startVMS(t, a)
+		case "ari-continue":
+			cont = startContinuer(t, a)
 		}
 	}
 
@@ -134,7 +145,7 @@ func TestCallLoad(t *testing.T) {
 				continue
 			}
 			drain(t, a, v)
-			r, note := loadRun(t, s, a, v, p, ports[p], rate)
+			r, note := loadRun(t, s, a, v, cont, p, ports[p], rate)
 			runs = append(runs, r)
 			if note != "" {
 				notes = append(notes, note)
@@ -151,7 +162,7 @@ func TestCallLoad(t *testing.T) {
 		started.Format("2006-01-02 15:04 MST"), runtime.NumCPU(), loadBefore, loadAvg(), s.hold, s.callLen)
 	report += table(runs, sum)
 	if len(notes) > 0 {
-		report += "\nVMS ARI path, per rate:\n\n"
+		report += "\nARI paths, per rate:\n\n"
 		for _, n := range notes {
 			report += "- " + n + "\n"
 		}
@@ -167,10 +178,15 @@ func TestCallLoad(t *testing.T) {
 // loadRun places rate×hold calls on one path and returns the outcome and,
 // on the ARI path, a note on VMS's REST commands, logged problems and
 // Asterisk's application taskprocessor.
-func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path string, port int, rate float64) (run, string) {
+func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *continuer, path string, port int, rate float64) (run, string) {
 	t.Helper()
 	calls := int(rate * s.hold.Seconds())
 	var recBefore map[string]int
+	var contBefore int64
+	if path == "ari-continue" {
+		cont.eng.take()
+		contBefore = cont.continued.Load()
+	}
 	if path == "ari" {
 		recBefore = v.records.snapshot()
 		v.eng.take()
@@ -182,17 +198,26 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 	}
 	astPid := asteriskPid(a)
 	astCPU, selfCPU := procCPU(astPid), selfCPUTime()
-	res := sipptest.Call(t, sipptest.CallOptions{
-		Target:        a.SIPAddr(),
-		Number:        "3221234567",
-		LocalPort:     port,
-		Calls:         calls,
-		Rate:          rate,
-		Hold:          s.callLen,
-		MaxConcurrent: int(rate*(s.callLen.Seconds()+2)) + 50,
-		CallTimeout:   10 * time.Second,
-		NoTrace:       true,
+	// A subtest: when SIPp cannot finish within its time budget (the
+	// machine is overloaded), sipptest stops the subtest, and the run
+	// counts as failed while the bench goes on to its report.
+	var res *sipptest.CallResult
+	t.Run(fmt.Sprintf("%s-%.0f", path, rate), func(t *testing.T) {
+		res = sipptest.Call(t, sipptest.CallOptions{
+			Target:        a.SIPAddr(),
+			Number:        "3221234567",
+			LocalPort:     port,
+			Calls:         calls,
+			Rate:          rate,
+			Hold:          s.callLen,
+			MaxConcurrent: int(rate*(s.callLen.Seconds()+2)) + 50,
+			CallTimeout:   10 * time.Second,
+			NoTrace:       true,
+		})
 	})
+	if res == nil {
+		res = &sipptest.CallResult{Failed: calls, Elapsed: s.hold}
+	}
 	r := run{Path: path, Rate: rate, Calls: calls, OK: res.Successful, Failed: res.Failed, Routed: -1,
 		P50: res.Percentile(50), P95: res.Percentile(95), Load: loadAvg()}
 	if calls > 0 {
@@ -203,6 +228,13 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 	}
 	if busy := res.Elapsed - s.callLen; busy > 0 {
 		r.Effective = float64(calls) / busy.Seconds()
+	}
+	if path == "ari-continue" {
+		r.Routed = int(cont.continued.Load() - contBefore)
+		stats, _ := cont.eng.take()
+		perCall, mean, detail := restSummary(stats, calls)
+		r.RESTPerCall, r.RESTMean = perCall, mean
+		return r, fmt.Sprintf("ari-continue %.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
 	}
 	if path != "ari" {
 		return r, ""
@@ -222,7 +254,7 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, path strin
 	}
 	perCall, mean, detail := restSummary(stats, calls)
 	r.RESTPerCall, r.RESTMean = perCall, mean
-	note := fmt.Sprintf("%.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
+	note := fmt.Sprintf("ari %.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
 	if len(outcomes) > 0 {
 		note += "; other call outcomes: " + strings.Join(outcomes, ", ")
 	}

@@ -85,9 +85,14 @@ func summarize(runs []run) summary {
 	heldAt := map[string]map[float64]*run{"plain": {}, "ari": {}}
 	for i := range runs {
 		r := &runs[i]
-		ps := &s.Plain
-		if r.Path == "ari" {
+		var ps *pathSummary
+		switch r.Path {
+		case "plain":
+			ps = &s.Plain
+		case "ari":
 			ps = &s.ARI
+		default: // experiments are in the table only
+			continue
 		}
 		if r.held() {
 			ps.Max = math.Max(ps.Max, r.heldRate())
@@ -193,6 +198,12 @@ func TestSummarize(t *testing.T) {
 			name:      "SIPp behind the asked rate",
 			runs:      []run{{Path: "plain", Rate: 300, Calls: 100, OK: 100, Routed: -1, P95: time.Millisecond, Effective: 250.7}, ari(300, 100, time.Millisecond)},
 			wantPlain: 250, wantARI: 300, wantCommon: 300, wantP95: 1, wantRatio: 1.2,
+			wantP95V: "met", wantRateV: "met",
+		},
+		{
+			name:      "experiments stay out of the summary",
+			runs:      []run{plain(100, 0, 10*time.Millisecond), ari(100, 100, 10*time.Millisecond), {Path: "ari-continue", Rate: 200, Calls: 100, OK: 100, Routed: 100, Effective: 200}},
+			wantPlain: 100, wantARI: 100, wantCommon: 100, wantP95: 1, wantRatio: 1,
 			wantP95V: "met", wantRateV: "met",
 		},
 	}
