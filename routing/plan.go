@@ -122,7 +122,9 @@ const (
 	KindMenu Kind = "menu"
 )
 
-// Decision is the result of an evaluation.
+// Decision is the result of an evaluation. Its Trace method tells the
+// path taken and why; for that, a Decision refers to its Plan and to the
+// facts its reasons quote.
 type Decision struct {
 	Kind Kind `json:"kind"`
 	// Node is the destination or menu reached. It belongs to the plan and
