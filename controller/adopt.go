@@ -95,15 +95,27 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 			c.log.Warn("inspect adopted channel", slog.String("channel", string(id)), slog.Any("err", err))
 		}
 		c.log.Warn("adopted channel has no partner; hanging it up", slog.String("channel", string(id)))
-		cctx, cancel := c.cmdCtx(ctx)
-		if err := c.eng.Hangup(cctx, id, engine.HangupCongestion); err != nil && !errors.Is(err, engine.ErrNotFound) {
-			c.log.Warn("hang up adopted channel", slog.String("channel", string(id)), slog.Any("err", err))
-		}
-		cancel()
-		if !isLeg(id) && bridges[bridgeID(id)] {
-			c.destroyBridge(ctx, bridgeID(id))
-		}
+		c.background(func() {
+			cctx, cancel := c.cmdCtx(ctx)
+			defer cancel()
+			if err := c.eng.Hangup(cctx, id, engine.HangupCongestion); err != nil && !errors.Is(err, engine.ErrNotFound) {
+				c.log.Warn("hang up adopted channel", slog.String("channel", string(id)), slog.Any("err", err))
+			}
+			if !isLeg(id) && bridges[bridgeID(id)] {
+				c.destroyBridge(ctx, bridgeID(id))
+			}
+		})
 	}
+}
+
+// background runs engine clean-up off the Inbox goroutine, so that new
+// calls are not held up by it; Run waits for it.
+func (c *Controller) background(f func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
 }
 
 // ChannelInspector is implemented by engines that can describe a channel

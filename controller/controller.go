@@ -386,9 +386,11 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 			if ev.Events != nil {
 				ev.Events.Close()
 			}
-			cctx, cancel := c.cmdCtx(ctx)
-			_ = c.eng.Hangup(cctx, ev.Channel, engine.HangupNormal)
-			cancel()
+			c.background(func() {
+				cctx, cancel := c.cmdCtx(ctx)
+				defer cancel()
+				_ = c.eng.Hangup(cctx, ev.Channel, engine.HangupNormal)
+			})
 			return
 		}
 		c.start(ctx, ev)
@@ -410,9 +412,11 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 		partner := c.partners[ev.Channel]
 		c.mu.Unlock()
 		if partner != "" {
-			cctx, cancel := c.cmdCtx(ctx)
-			_ = c.eng.Hangup(cctx, partner, engine.HangupNormal)
-			cancel()
+			c.background(func() {
+				cctx, cancel := c.cmdCtx(ctx)
+				defer cancel()
+				_ = c.eng.Hangup(cctx, partner, engine.HangupNormal)
+			})
 		}
 	default:
 		// Events of channels nobody holds: late events of legs already
