@@ -471,3 +471,61 @@ func FuzzCheckWAV(f *testing.F) {
 		_ = checkWAV(b) // must not panic
 	})
 }
+
+// TestRoutingPagesRender renders every routing page with data, as a user
+// who may change things (forms shown) and as one who may not.
+func TestRoutingPagesRender(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t)
+	tv := routingSetup(t, h)
+	a := h.A
+	if err := h.st.SaveCallRecord(h.ctx(), &store.CallRecord{CallID: "c-1", TenantID: a.T.ID, Dialed: a.Number.E164, ArrivedAt: h.clock.Now(), Outcome: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	lr := h.api(a.Admin, http.MethodPost, fmt.Sprintf("/api/v1/tenants/%d/lists", a.T.ID), map[string]any{"name": "vip"})
+	var l listView
+	lr.json(t, &l)
+	h.api(a.Admin, http.MethodPost, fmt.Sprintf("/api/v1/tenants/%d/sites", a.T.ID), map[string]any{"name": "hq"})
+	pages := map[string]string{
+		"routing":   fmt.Sprintf("/tenants/%d/routing", a.T.ID),
+		"editor":    fmt.Sprintf("/tenants/%d/trees/%d", a.T.ID, tv.ID),
+		"simulator": fmt.Sprintf("/tenants/%d/simulate", a.T.ID),
+		"prompts":   fmt.Sprintf("/tenants/%d/prompts", a.T.ID),
+		"lists":     fmt.Sprintf("/tenants/%d/lists", a.T.ID),
+		"list":      fmt.Sprintf("/tenants/%d/lists/%d", a.T.ID, l.ID),
+		"sites":     fmt.Sprintf("/tenants/%d/sites", a.T.ID),
+		"calls":     fmt.Sprintf("/tenants/%d/calls", a.T.ID),
+	}
+	wants := map[string]string{"routing": "3222110001", "editor": "tree-editor", "prompts": "closed", "list": "member-form", "sites": "hq", "calls": "busy", "lists": "vip", "simulator": "sim-form"}
+	for name, path := range pages {
+		for _, u := range []*store.User{a.Admin, a.RO} {
+			t.Run(name+" as "+u.Role, func(t *testing.T) {
+				r := h.page(u, http.MethodGet, path, nil)
+				if r.Status != http.StatusOK {
+					t.Fatalf("status %d\n%.1500s", r.Status, r.Body)
+				}
+				if name == "list" && u == a.RO {
+					return // the member form is for writers only
+				}
+				if !strings.Contains(r.Body, wants[name]) {
+					t.Errorf("page lacks %q", wants[name])
+				}
+			})
+		}
+	}
+	// Assigning limits through the routing page.
+	pr := h.page(a.Admin, http.MethodPost, fmt.Sprintf("/tenants/%d/numbers/%d/routing", a.T.ID, a.Number.ID),
+		url.Values{"tree_id": {fmt.Sprint(tv.ID)}, "max_cps": {"abc"}})
+	if pr.Status != http.StatusUnprocessableEntity || !strings.Contains(pr.Body, "calls per second") {
+		t.Errorf("bad max_cps: %d", pr.Status)
+	}
+	pr = h.page(a.Admin, http.MethodPost, fmt.Sprintf("/tenants/%d/numbers/%d/routing", a.T.ID, a.Number.ID),
+		url.Values{"tree_id": {fmt.Sprint(tv.ID)}, "max_cps": {"3.5"}, "max_concurrent": {"12"}, "overflow": {"busy"}})
+	if pr.Status != http.StatusSeeOther {
+		t.Fatalf("save routing: %d %.500s", pr.Status, pr.Body)
+	}
+	n, _ := h.st.GetNumber(h.ctx(), a.T.ID, a.Number.ID)
+	if n.MaxCPS != 3.5 || n.MaxConcurrent != 12 || n.Fallback != "" {
+		t.Errorf("number after save = %+v", n)
+	}
+}
