@@ -17,9 +17,11 @@ func TestDependencies(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
+	const vms = "github.com/vmsplatform/vms/"
+	banned := []string{vms + "store", vms + "portal", vms + "ari", vms + "esl", vms + "routecache", "gorm.io/", "database/sql"}
 	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"/store", "/portal", "/ari", "/esl", "/routecache", "gorm.io", "database/sql"} {
-			if strings.Contains(dep, banned) {
+		for _, b := range banned {
+			if dep == b || strings.HasPrefix(dep, b+"/") || (strings.HasSuffix(b, "/") && strings.HasPrefix(dep, b)) {
 				t.Errorf("controller depends on %s", dep)
 			}
 		}
