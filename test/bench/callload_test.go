@@ -261,8 +261,9 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 	if n, first := v.logs.take(); n > 0 {
 		note += fmt.Sprintf("; %d warnings logged, first: %q", n, first)
 	}
-	if tp := taskprocessor(t, a); tp != "" {
-		note += "; " + tp
+	if n, tp := taskprocessor(t, a); tp != "" {
+		note += fmt.Sprintf("; %.0f application messages a call; %s", float64(n-v.tpProcessed)/float64(calls), tp)
+		v.tpProcessed = n
 	}
 	return r, note
 }
@@ -305,17 +306,18 @@ func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
 }
 
 // taskprocessor returns Asterisk's counters of the ARI application's
-// taskprocessor (stasis/m:ari:application/<app>): processed, in queue,
-// max depth and high water.
-func taskprocessor(t *testing.T, a *astertest.Asterisk) string {
+// taskprocessor (stasis/m:ari:application/<app>): messages processed so
+// far, and a note with the queue, max depth and high water.
+func taskprocessor(t *testing.T, a *astertest.Asterisk) (int, string) {
 	t.Helper()
 	out := a.CLI(t, "core show taskprocessors")
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); len(f) >= 6 && strings.Contains(f[0], "application/"+a.App) {
-			return fmt.Sprintf("taskprocessor %s: processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
+			n, _ := strconv.Atoi(f[1])
+			return n, fmt.Sprintf("taskprocessor %s: processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
 		}
 	}
-	return ""
+	return 0, ""
 }
 
 // cpuProfile profiles the bench process (the ari driver and the

@@ -31,6 +31,9 @@ type vms struct {
 	eng     *countingEngine
 	records *countingRecords
 	logs    *countingHandler
+	// tpProcessed is the application taskprocessor's processed count
+	// after the previous ARI run.
+	tpProcessed int
 }
 
 // startVMS connects VMS to the instance as its Stasis application and
