@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func newLab(t *testing.T) *lab {
 		"VMS_ARI_APP":      l.ast.App,
 		"VMS_TRUNK":        "PJSIP/{number}@out",
 		"VMS_MEDIA_URL":    "http://127.0.0.1:1",
-		"VMS_LOG_LEVEL":    "debug",
+		"VMS_LOG_LEVEL":    "info",
 	}
 	return l
 }
@@ -275,11 +276,14 @@ func TestFailover(t *testing.T) {
 		})
 
 		vms1.Kill(t)
-		// Asterisk sees the WebSocket close when the kernel closes the
-		// dead process's socket; until then Stasis() would still accept
-		// calls for the dead application.
-		eventually(t, 30*time.Second, "Asterisk notices VMS is gone", func() (bool, string) {
-			return !l.appRegistered(t), "application still registered"
+		// The kernel closed the dead process's sockets; Asterisk
+		// deactivates the application once it has read the WebSocket's
+		// end and closed its side. Until then Stasis() would still take
+		// calls for the dead application. (The application itself stays
+		// listed in ARI while it owns call A's channels.)
+		eventually(t, 30*time.Second, "Asterisk closes the dead VMS's connections", func() (bool, string) {
+			n := closeWait(l.ast.HTTPPort)
+			return n == 0, fmt.Sprintf("%d connection(s) of Asterisk's HTTP port still in CLOSE_WAIT", n)
 		})
 
 		resB := l.call(t, "0470000002", time.Second)
@@ -446,4 +450,23 @@ func (l *lab) recordsSince(t *testing.T, since time.Time) []store.CallRecord {
 		t.Fatalf("list call records: %v", err)
 	}
 	return recs
+}
+
+// closeWait counts the TCP connections accepted on 127.0.0.1:port whose
+// peer has closed but that the server has not closed yet (CLOSE_WAIT).
+func closeWait(port int) int {
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return 0
+	}
+	local := fmt.Sprintf("0100007F:%04X", port)
+	n := 0
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		// sl local_address rem_address st ...; st 08 is CLOSE_WAIT.
+		if len(f) > 3 && f[1] == local && f[3] == "08" {
+			n++
+		}
+	}
+	return n
 }
