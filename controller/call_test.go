@@ -890,3 +890,23 @@ func TestAdoptionRoutesAfresh(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TRM-9: a number at a site marked down is never dialled; the call takes
+// the site_down alternative.
+func TestSiteDown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, tree("a",
+		routing.Node{ID: "a", Type: routing.TypeNumber, Number: numA, Site: "ghent", On: map[routing.Outcome]string{"site_down": "b"}},
+		number("b", numB, nil)))
+	h.routes.routes[dialed].SitesDown = map[string]bool{"ghent": true}
+	h.fake.SetDestination(endpoint(numA), enginetest.Answers)
+	h.fake.SetDestination(endpoint(numB), enginetest.Behavior{Outcome: engine.OutcomeBusy})
+	in := h.fake.Call(caller, dialedTo)
+	r := h.record(in)
+	if got := h.originatedTo(); !slices.Equal(got, []string{endpoint(numB)}) {
+		t.Errorf("originated %v, want only %s", got, endpoint(numB))
+	}
+	if !strings.Contains(pathText(r), "marked down") || r.Outcome != OutcomeBusy {
+		t.Errorf("outcome %q, path:\n%s", r.Outcome, pathText(r))
+	}
+}
