@@ -64,7 +64,8 @@ type Config struct {
 	// "sound:<promptID>".
 	PromptURL func(promptID string) string
 	// DefaultRingTimeout is how long a number rings when its node sets no
-	// ring timeout; default 20 s.
+	// ring timeout; default 20 s, the value routing's traces name (change
+	// it only in tests).
 	DefaultRingTimeout time.Duration
 	// MenuTimeout is how long a menu waits for a digit when its node sets
 	// no timeout (and between the digits of a multi-digit choice);
