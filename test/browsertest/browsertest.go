@@ -43,7 +43,7 @@ const DefaultPath = "/usr/bin/chromium"
 
 // Defaults of Options.
 const (
-	DefaultTimeout = 15 * time.Second
+	DefaultTimeout = 30 * time.Second // generous: shared CI machines can be very busy
 	DefaultWidth   = 1280
 	DefaultHeight  = 900
 )
