@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -908,5 +909,29 @@ func TestSiteDown(t *testing.T) {
 	}
 	if !strings.Contains(pathText(r), "marked down") || r.Outcome != OutcomeBusy {
 		t.Errorf("outcome %q, path:\n%s", r.Outcome, pathText(r))
+	}
+}
+
+// The record queue is bounded: with the store down, the oldest records
+// go first and the newest are kept.
+func TestRecordQueueBounded(t *testing.T) {
+	t.Parallel()
+	w := newRecordWriter(&memRecords{recs: map[string]*CallRecord{}}, 2, slog.New(slog.DiscardHandler))
+	for _, id := range []string{"a", "b", "c"} {
+		w.add(&CallRecord{ID: id})
+	}
+	if w.pending() != 2 || w.queue[0].ID != "b" || w.dropped != 1 {
+		t.Errorf("queue %d (first %s), dropped %d; want b and c kept, one dropped", w.pending(), w.queue[0].ID, w.dropped)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.run(ctx); close(done) }()
+	fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	w.flush(fctx)
+	fcancel()
+	cancel()
+	<-done
+	if w.pending() != 0 {
+		t.Errorf("%d records left after flush", w.pending())
 	}
 }

@@ -45,7 +45,9 @@ func (w *recordWriter) add(r *CallRecord) {
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
 		w.dropped++
-		w.log.Error("call record queue full; dropping the oldest record", slog.Int("dropped", w.dropped))
+		if w.dropped == 1 || w.dropped%1000 == 0 {
+			w.log.Error("call record queue full; dropping the oldest records", slog.Int("dropped", w.dropped))
+		}
 	}
 	w.queue = append(w.queue, r)
 	w.mu.Unlock()
