@@ -154,7 +154,7 @@ func (g *group) pick(ci int, minLv Level) *member {
 	}
 	var best *member
 	for lv := minLv; lv <= MaxLevel; lv++ {
-		if m := heaps[lv].top(); m != nil && (best == nil || before(ci, m.agent, best.agent)) {
+		if m := heaps[lv].top(); m != nil && (best == nil || memberBefore(ci, m, best)) {
 			best = m
 		}
 	}
@@ -274,7 +274,7 @@ func (c *Center) PutAgent(cfg AgentConfig, at time.Time) error {
 	a.maxEmails = cfg.MaxEmails
 	a.members = make([]*member, len(ids))
 	for i, id := range ids {
-		m := &member{agent: a, group: c.groups[id], level: cfg.Groups[id], pos: [2]int{-1, -1}}
+		m := &member{agent: a, group: c.groups[id], level: cfg.Groups[id], pos: [2]int{-1, -1}, id: a.id}
 		a.members[i] = m
 		m.group.states[a.state]++
 		m.group.unregistered += a.unregistered()
@@ -368,7 +368,9 @@ func (c *Center) transition(a *agent, e Event, t time.Time) error {
 // the indexes of available agents, after its state or keys changed.
 func (c *Center) reindex(a *agent) {
 	ok := [2]bool{a.voiceEligible(), a.emailEligible()}
+	idle, load := a.idleSince.UnixNano(), len(a.emails)
 	for _, m := range a.members {
+		m.idle, m.load = idle, load
 		for ci := range ok {
 			h := &m.group.avail[ci][m.level]
 			switch in := m.pos[ci] >= 0; {

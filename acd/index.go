@@ -7,6 +7,11 @@ type member struct {
 	group *group
 	level Level
 	pos   [2]int // index in group.avail[channel][level], -1 when absent
+	// The agent's ordering keys, copied by reindex so that heap
+	// comparisons read the member only, not the agent behind it.
+	idle int64 // agent.idleSince in Unix nanoseconds
+	load int   // e-mails in hand
+	id   AgentID
 }
 
 // chIndex maps a Channel to the index of per-channel arrays.
@@ -17,16 +22,17 @@ func chIndex(ch Channel) int {
 	return 0
 }
 
-// before orders available agents for one channel: for calls, the agent
-// idle the longest first; for e-mails, the agent with the fewest e-mails
-// in hand first, then the one idle the longest; ties go to the smallest
-// AgentID, so that selection never depends on map order or history.
-func before(ci int, a, b *agent) bool {
-	if ci == 1 && len(a.emails) != len(b.emails) {
-		return len(a.emails) < len(b.emails)
+// memberBefore orders available agents for one channel: for calls, the
+// agent idle the longest first; for e-mails, the agent with the fewest
+// e-mails in hand first, then the one idle the longest; ties go to the
+// smallest AgentID, so that selection never depends on map order or
+// history. It reads the keys copied into the members.
+func memberBefore(ci int, a, b *member) bool {
+	if ci == 1 && a.load != b.load {
+		return a.load < b.load
 	}
-	if !a.idleSince.Equal(b.idleSince) {
-		return a.idleSince.Before(b.idleSince)
+	if a.idle != b.idle {
+		return a.idle < b.idle
 	}
 	return a.id < b.id
 }
@@ -47,7 +53,7 @@ func (h *agentHeap) top() *member {
 	return h.items[0]
 }
 
-func (h *agentHeap) less(i, j int) bool { return before(h.ci, h.items[i].agent, h.items[j].agent) }
+func (h *agentHeap) less(i, j int) bool { return memberBefore(h.ci, h.items[i], h.items[j]) }
 
 func (h *agentHeap) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]

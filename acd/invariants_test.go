@@ -85,7 +85,8 @@ func (c *Center) check() error {
 			for lv := range g.avail[ci] {
 				h := &g.avail[ci][lv]
 				for i, m := range h.items {
-					if m.group != g || int(m.level) != lv || m.pos[ci] != i || !m.agent.eligible(ci) {
+					if m.group != g || int(m.level) != lv || m.pos[ci] != i || !m.agent.eligible(ci) ||
+						m.idle != m.agent.idleSince.UnixNano() || m.load != len(m.agent.emails) || m.id != m.agent.id {
 						return fmt.Errorf("group %s heap %d/%d item %d: agent %s misplaced", g.cfg.ID, ci, lv, i, m.agent.id)
 					}
 					if i > 0 && h.less(i, (i-1)/2) {
@@ -104,6 +105,18 @@ func (c *Center) check() error {
 		return fmt.Errorf("%d contacts known, %d queued, %d with agents", len(c.contacts), queued, len(referenced))
 	}
 	return nil
+}
+
+// before is the selection order of doc.go, written again from the agents
+// themselves: the reference for memberBefore.
+func before(ci int, a, b *agent) bool {
+	if ci == 1 && len(a.emails) != len(b.emails) {
+		return len(a.emails) < len(b.emails)
+	}
+	if !a.idleSince.Equal(b.idleSince) {
+		return a.idleSince.Before(b.idleSince)
+	}
+	return a.id < b.id
 }
 
 // naiveBest is the reference selection: a full scan of every agent.
