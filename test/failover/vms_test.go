@@ -31,7 +31,8 @@ type vmsEnv map[string]string
 // startVMS starts `vms serve` with env and returns once its portal answers
 // /healthz. At the cleanup of owner (t, or a parent test when the process
 // must outlive t) a still running process is stopped gracefully (SIGTERM,
-// then SIGKILL), and its logs are printed when owner failed.
+// then SIGKILL), and its logs are printed when owner failed (or always
+// with VMS_FAILOVER_LOGS=1).
 func startVMS(t, owner *testing.T, name string, env vmsEnv) *vmsProc {
 	t.Helper()
 	bin := binary(t)
@@ -74,7 +75,7 @@ func startVMS(t, owner *testing.T, name string, env vmsEnv) *vmsProc {
 	}()
 	owner.Cleanup(func() {
 		p.stop()
-		if owner.Failed() {
+		if owner.Failed() || os.Getenv("VMS_FAILOVER_LOGS") != "" {
 			owner.Logf("%s stdout:\n%s", name, p.read(p.stdout))
 			owner.Logf("%s stderr:\n%s", name, p.read(p.stderr))
 		}
