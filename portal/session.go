@@ -136,7 +136,7 @@ func (s *Server) activeUser(c echo.Context, id uint) (*store.User, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t.Status == store.TenantTerminated {
+		if t.Ended(s.now()) {
 			return nil, vms.Errorf(vms.EUNAUTHORIZED, "this customer's service has ended")
 		}
 	}

@@ -21,6 +21,12 @@ type Tenant struct {
 	UpdatedAt    time.Time
 }
 
+// Ended reports whether the tenant's service has ended at now: terminated,
+// or past the end date of an activated termination (PRV-2).
+func (t *Tenant) Ended(now time.Time) bool {
+	return t.Status == TenantTerminated || (t.TerminatesAt != nil && !now.Before(*t.TerminatesAt))
+}
+
 // Tenant statuses.
 const (
 	TenantOrdered    = "ordered"

@@ -103,7 +103,13 @@ func (s *Store) ActivateOrder(ctx context.Context, a Actor, tenantID, orderID ui
 		t := tBefore
 		switch before.Kind {
 		case OrderTermination:
-			t.Status = TenantTerminated
+			// PRV-2: the service stops at the end date the order carries,
+			// not at activation; until then the tenant stays as it is.
+			end := before.DueAt
+			t.TerminatesAt = &end
+			if !now.Before(end) {
+				t.Status = TenantTerminated
+			}
 		default:
 			t.Formula = before.Formula
 			t.Options = before.Options
@@ -117,8 +123,9 @@ func (s *Store) ActivateOrder(ctx context.Context, a Actor, tenantID, orderID ui
 			"formula":      t.Formula,
 			"options":      t.Options,
 			"status":       t.Status,
-			"activated_at": t.ActivatedAt,
-			"updated_at":   t.UpdatedAt,
+			"activated_at":  t.ActivatedAt,
+			"terminates_at": t.TerminatesAt,
+			"updated_at":    t.UpdatedAt,
 		}).Error; err != nil {
 			return fmt.Errorf("store: activate order %d: update tenant: %w", orderID, err)
 		}

@@ -76,8 +76,10 @@ func TestOrderActivation(t *testing.T) {
 		_, err = s.ActivateOrder(ctx, a, acme.ID, o.ID, nil)
 		wantCode(t, err, vms.ECONFLICT, "")
 
-		// A termination order terminates the tenant.
-		term := &store.Order{TenantID: acme.ID, Kind: store.OrderTermination, DueAt: due, EnteredByID: 3}
+		// A termination order ends the service at its end date (PRV-2):
+		// the tenant stays active until then.
+		end := s.Now().Add(30 * 24 * time.Hour)
+		term := &store.Order{TenantID: acme.ID, Kind: store.OrderTermination, DueAt: end, EnteredByID: 3}
 		if err := s.CreateOrder(ctx, a, term); err != nil {
 			t.Fatal(err)
 		}
@@ -85,8 +87,23 @@ func TestOrderActivation(t *testing.T) {
 			t.Fatal(err)
 		}
 		tn, _ = s.GetTenant(ctx, acme.ID)
-		if tn.Status != store.TenantTerminated || tn.Formula != "premium" {
+		if tn.Status != store.TenantActive || tn.Formula != "premium" || tn.TerminatesAt == nil || !tn.TerminatesAt.Equal(end.UTC().Truncate(time.Microsecond)) {
 			t.Fatalf("tenant after termination = %+v", tn)
+		}
+		if tn.Ended(end.Add(-time.Second)) || !tn.Ended(end) {
+			t.Fatalf("Ended around the end date %v is wrong", end)
+		}
+		// A termination whose date has passed ends the service at once.
+		past := &store.Order{TenantID: acme.ID, Kind: store.OrderTermination, DueAt: s.Now().Add(-time.Hour), EnteredByID: 3}
+		if err := s.CreateOrder(ctx, a, past); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ActivateOrder(ctx, a, acme.ID, past.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		tn, _ = s.GetTenant(ctx, acme.ID)
+		if tn.Status != store.TenantTerminated {
+			t.Fatalf("tenant after a past termination = %+v", tn)
 		}
 	})
 }
