@@ -120,9 +120,9 @@ func (s *Store) ActivateOrder(ctx context.Context, a Actor, tenantID, orderID ui
 		}
 		t.UpdatedAt = now
 		if err := db.Model(&Tenant{}).Where("id = ?", tenantID).Updates(map[string]any{
-			"formula":      t.Formula,
-			"options":      t.Options,
-			"status":       t.Status,
+			"formula":       t.Formula,
+			"options":       t.Options,
+			"status":        t.Status,
 			"activated_at":  t.ActivatedAt,
 			"terminates_at": t.TerminatesAt,
 			"updated_at":    t.UpdatedAt,
