@@ -269,7 +269,19 @@ func TestFailover(t *testing.T) {
 	ok := t.Run("kill VMS mid-traffic", func(t *testing.T) {
 		l.waitFallbackStored(t)
 
-		go func() { resA <- l.call(top, "0470000001", holdA) }()
+		aDone := make(chan struct{})
+		go func() {
+			defer close(aDone)
+			resA <- l.call(top, "0470000001", holdA)
+		}()
+		// Should a step fail early, call A still ends before the test's
+		// cleanup stops Asterisk and SIPp under it.
+		top.Cleanup(func() {
+			select {
+			case <-aDone:
+			case <-time.After(holdA + 60*time.Second):
+			}
+		})
 		l.waitInvitesTo(t, reception, 1)
 		eventually(t, 30*time.Second, "call A bridged by VMS", func() (bool, string) {
 			return len(l.vmsBridges(t)) == 1, fmt.Sprintf("bridges %+v", l.bridges(t))
