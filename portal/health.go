@@ -2,7 +2,9 @@ package portal
 
 import (
 	"context"
+	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +30,12 @@ func (s *Server) readyz(c echo.Context) error {
 }
 
 func (s *Server) metricsHandler(c echo.Context) error {
+	if s.cfg.MetricsToken != "" {
+		got := strings.TrimPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.MetricsToken)) != 1 {
+			return vms.Errorf(vms.EUNAUTHORIZED, "metrics need the metrics token")
+		}
+	}
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Response(), c.Request())
 	return nil
 }

@@ -41,6 +41,10 @@ type Config struct {
 	// only its geographic numbers can be activated (NUM-2). A tenant's own
 	// region only says how national-format input is read (NUM-4).
 	NetworkRegion string
+	// MetricsToken, when set, is required as "Authorization: Bearer
+	// <token>" on /metrics; empty leaves /metrics open to whoever reaches
+	// the listen address.
+	MetricsToken string
 	// Now is the clock; nil means time.Now. Tests inject one to expire
 	// sessions without waiting.
 	Now func() time.Time

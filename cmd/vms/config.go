@@ -46,6 +46,9 @@ type Config struct {
 	// Demo seeds a demo customer with a number and a routing tree.
 	Demo bool
 
+	// MetricsToken protects /metrics when set.
+	MetricsToken string
+
 	// BootstrapAdmin, when set and no operator admin exists yet, creates a
 	// BGC-ADMIN user with this e-mail and prints a first-login link.
 	BootstrapAdmin string
@@ -107,6 +110,7 @@ func settings(c *Config) []setting {
 			c.Demo = b
 			return nil
 		}},
+		{env: "VMS_METRICS_TOKEN", flag: "metrics-token", def: "", help: "bearer token required on /metrics (or VMS_METRICS_TOKEN_FILE); empty leaves it open on the listen address", secret: true, set: str(&c.MetricsToken)},
 		{env: "VMS_BOOTSTRAP_ADMIN", flag: "bootstrap-admin", def: "", help: "create this operator admin (BGC-ADMIN) if none exists and print a first-login link", set: str(&c.BootstrapAdmin)},
 	}
 }

@@ -99,6 +99,7 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 	pcfg.SecureCookies = strings.HasPrefix(cfg.BaseURL, "https://")
 	pcfg.SessionIdle, pcfg.SessionAbsolute = cfg.SessionIdle, cfg.SessionAbsolute
 	pcfg.NetworkRegion = cfg.Region
+	pcfg.MetricsToken = cfg.MetricsToken
 	m.portal, err = portal.New(pcfg, st, mailer, m.log, reg)
 	if err != nil {
 		m.Close()
