@@ -74,7 +74,7 @@
 
   // Inputs that write back into obj[key] on change.
   function textInput(obj, key, attrs) {
-    var a = Object.assign({ value: obj[key] === undefined ? '' : String(obj[key]), disabled: !canWrite }, attrs || {});
+    var a = Object.assign({ value: obj[key] === undefined ? '' : String(obj[key]), disabled: !canWrite, 'data-field': key }, attrs || {});
     a.onchange = function (ev) {
       var v = ev.target.value.trim();
       if (a.type === 'number') { v = v === '' ? undefined : Number(v); }
@@ -87,7 +87,7 @@
   function listInput(obj, key, placeholder) {
     var v = Array.isArray(obj[key]) ? obj[key].join(', ') : '';
     return el('input', {
-      value: v, placeholder: placeholder, disabled: !canWrite,
+      value: v, placeholder: placeholder, disabled: !canWrite, 'data-field': key,
       onchange: function (ev) {
         var parts = ev.target.value.split(',').map(function (s) { return s.trim(); }).filter(Boolean);
         set(obj, key, parts);
@@ -98,14 +98,14 @@
 
   function checkbox(obj, key, label) {
     return el('label', { class: 'check' }, el('input', {
-      type: 'checkbox', checked: !!obj[key], disabled: !canWrite,
+      type: 'checkbox', checked: !!obj[key], disabled: !canWrite, 'data-field': key,
       onchange: function (ev) { set(obj, key, ev.target.checked); changed(); }
     }), ' ' + label);
   }
 
   function select(obj, key, options, empty, attrs) {
     var cur = obj[key] || '';
-    var s = el('select', Object.assign({ disabled: !canWrite, onchange: function (ev) { set(obj, key, ev.target.value); changed(); } }, attrs || {}));
+    var s = el('select', Object.assign({ disabled: !canWrite, 'data-field': key, onchange: function (ev) { set(obj, key, ev.target.value); changed(key === 'start' || key === 'fallback'); } }, attrs || {}));
     if (empty !== null) { s.appendChild(el('option', { value: '' }, empty)); }
     var seen = false;
     options.forEach(function (o) {
@@ -331,7 +331,7 @@
       ps.length ? el('ul', { class: 'problems', role: 'alert' }, ps.map(function (p) {
         return el('li', null, p.field ? el('code', null, p.field) : null, p.field ? ': ' : '', p.message);
       })) : null,
-      users.length ? el('p', { class: 'hint' }, 'Reached from: ' + users.join(', ')) : (isStart ? null : el('p', { class: 'hint' }, 'Not reached from any node.')),
+      users.length ? el('p', { class: 'hint' }, 'Reached from: ' + users.join(', ')) : (isStart || tree.fallback === n.id ? null : el('p', { class: 'hint' }, 'Not reached from any node.')),
       el('div', { class: 'node-body' }, nodeBody(n)));
   }
 
@@ -340,8 +340,8 @@
   var saveButton = el('button', { type: 'button', id: 'editor-save', disabled: !canWrite, onclick: save }, 'Save');
 
   function toolbar(ids) {
-    var newType = el('select', { 'aria-label': 'Type of the new node', disabled: !canWrite }, TYPES.map(function (t) { return el('option', { value: t[0] }, t[1]); }));
-    var newID = el('input', { placeholder: 'new node id', size: 14, 'aria-label': 'Id of the new node', disabled: !canWrite });
+    var newType = el('select', { id: 'new-node-type', 'aria-label': 'Type of the new node', disabled: !canWrite }, TYPES.map(function (t) { return el('option', { value: t[0] }, t[1]); }));
+    var newID = el('input', { id: 'new-node-id', placeholder: 'new node id', size: 14, 'aria-label': 'Id of the new node', disabled: !canWrite });
     function add() {
       var id = newID.value.trim();
       if (!id) { say('Give the new node an id, such as "reception".'); newID.focus(); return; }
@@ -362,7 +362,7 @@
         field('Start at', select(tree, 'start', tree.nodes.map(function (n) { return n.id; }), '— choose —')),
         field('When a destination fails without alternative', select(tree, 'fallback', tree.nodes.map(function (n) { return n.id; }), '— hang up —')),
         field('Time zone', tz)),
-      canWrite ? el('div', { class: 'row' }, field('Add a node', newType), newID, button('Add', add, '')) : null,
+      canWrite ? el('div', { class: 'row' }, field('Add a node', newType), newID, el('button', { type: 'button', id: 'new-node-add', onclick: add }, 'Add node')) : null,
       canWrite ? el('div', { class: 'row' }, field('Comment', comment), saveButton) : null,
       statusLine);
   }
@@ -374,7 +374,10 @@
     tree.nodes.forEach(function (n) { ids[n.id] = true; });
     var usedBy = {};
     tree.nodes.forEach(function (n) {
-      refsOf(n).forEach(function (r) { (usedBy[r[0]] = usedBy[r[0]] || []).push(n.id); });
+      refsOf(n).forEach(function (r) {
+        var u = usedBy[r[0]] = usedBy[r[0]] || [];
+        if (u.indexOf(n.id) < 0) { u.push(n.id); }
+      });
     });
     var treeProblems = problemsOf('');
     var focused = document.activeElement && root.contains(document.activeElement) ? document.activeElement.closest('[data-node]') : null;
