@@ -211,12 +211,20 @@ func (c *Center) advance(at time.Time) {
 // Tick advances the clock to at, firing due timers (wrap-up ends,
 // relaxation steps, maximum waits), and returns the effects of everything
 // since the previous Tick. The owner calls it after every event it feeds
-// in, and at least every second while contacts wait.
+// in, and when NextDue is reached.
 func (c *Center) Tick(at time.Time) Effects {
 	c.advance(at)
 	out := c.out
 	c.out = Effects{}
 	return out
+}
+
+// NextDue returns when the earliest pending timer is due, so that the
+// owner can sleep until then (or until the next event) before calling
+// Tick. A timer may turn out to have nothing left to do when it fires.
+func (c *Center) NextDue() (time.Time, bool) {
+	t, ok := c.timers.peek()
+	return t.due, ok
 }
 
 // PutGroup creates a group or updates its configuration. A new MaxWait

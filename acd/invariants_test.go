@@ -239,7 +239,7 @@ func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 		id := agentIDs[rng.IntN(len(agentIDs))]
 		var what string
 		var err error
-		switch op := rng.IntN(13); op {
+		switch op := rng.IntN(14); op {
 		case 0:
 			what, err = "login "+string(id), c.Login(id, now)
 		case 1:
@@ -308,6 +308,17 @@ func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 			}
 		case 12:
 			what, err = "put agent "+string(id), c.PutAgent(randomAgent(id), now)
+		case 13:
+			g := groups[rng.IntN(len(groups))]
+			g.Strategy = Strategy(rng.IntN(2))
+			g.MinLevel = Level(rng.IntN(11))
+			g.Relax = nil
+			if g.MinLevel > 3 && rng.IntN(2) == 0 {
+				g.Relax = []RelaxStep{{After: time.Duration(1+rng.IntN(10)) * time.Second, MinLevel: g.MinLevel - 3}}
+			}
+			g.Closed = rng.IntN(4) == 0
+			g.WrapUp = time.Duration(rng.IntN(5)) * time.Second
+			what, err = fmt.Sprintf("put group %+v", g), c.PutGroup(g, now)
 		}
 		if err != nil {
 			stats.refused++

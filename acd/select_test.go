@@ -347,3 +347,18 @@ func TestPutAgentWhileLoggedIn(t *testing.T) {
 		t.Errorf("group a without members: outcome %q, want group_closed", o)
 	}
 }
+
+// A group's new levels apply to the callers already waiting.
+func TestPutGroupAppliesAtOnce(t *testing.T) {
+	f := newFixture(t, acd.GroupConfig{ID: "g", MinLevel: 8})
+	f.agent("x", 0, "g:5")
+	f.ready("x", 0)
+	f.enqueue("k", "g", acd.Voice, 1)
+	if got := assigned(f.tick(2)); got != nil {
+		t.Fatalf("assignments %v below the minimum level", got)
+	}
+	f.must(f.c.PutGroup(acd.GroupConfig{ID: "g", MinLevel: 5}, sec(3)))
+	if got := assigned(f.tick(3)); !equal(got, []string{"k>x"}) {
+		t.Fatalf("assignments %v, want [k>x]", got)
+	}
+}
