@@ -11,6 +11,11 @@
 // endpoint "out"; the Request-URI of each INVITE it receives tells which
 // number was really dialled, by VMS or by the static fallback.
 //
+// Run them with `go test -race ./test/failover/` (about a minute and a half
+// with the build, as root, with the Asterisk root of
+// test/asterisk/install.sh); VMS_FAILOVER_LOGS=1 prints the binary's logs
+// even when the tests pass.
+//
 // The package holds tests only. It never stops the shared PostgreSQL
 // server: the outage is a TCP proxy of the test's own that it closes.
 // Missing Asterisk, SIPp, PostgreSQL or Go toolchain skip the tests, and
