@@ -409,8 +409,8 @@ func (c *Center) Login(id AgentID, at time.Time) error {
 
 // Logout logs agent id out. It is refused while a call rings or is in
 // progress; e-mails in the agent's hands go back to their queues at their
-// arrival place. A group whose last agent logs out is closed: its waiting
-// callers overflow with OutcomeClosed.
+// arrival place. When the last member of a group logs out, the group's
+// waiting callers overflow with OutcomeClosed: nobody is left to answer.
 func (c *Center) Logout(id AgentID, at time.Time) error {
 	a, err := c.agent(id)
 	if err != nil {

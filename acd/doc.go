@@ -9,7 +9,10 @@
 // carrying the time it happened (Login, SetRegistered, Enqueue, Answered,
 // NoAnswer, Ended, Abandon, ...); the decisions it takes (Assignment,
 // Overflow) are collected with Tick, which also fires the timers that are
-// due (wrap-up ends, relaxation steps, maximum waits). The owner — the
+// due (wrap-up ends, relaxation steps, maximum waits); NextDue says when
+// the next timer is due, so the owner need not poll. A time earlier than
+// the latest one given counts as the latest: the clock never goes back.
+// The owner — the
 // controller, which drives the media engine, and the e-mail router —
 // carries the decisions out and reports back. The server is the only
 // source of truth for agent state: agents change state only through these
