@@ -462,6 +462,10 @@ func TestFailover(t *testing.T) {
 			code, body := vms2.get("/readyz")
 			return code == http.StatusOK, fmt.Sprintf("HTTP %d %s", code, body)
 		})
+		eventually(t, 30*time.Second, "no channel or bridge left in Asterisk", func() (bool, string) {
+			cs, bs := l.channels(t), l.bridges(t)
+			return len(cs) == 0 && len(bs) == 0, fmt.Sprintf("channels %+v, bridges %+v", cs, bs)
+		})
 	})
 }
 
