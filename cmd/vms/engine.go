@@ -13,6 +13,10 @@ import (
 	"github.com/vmsplatform/vms/store"
 )
 
+// The ARI driver lets the controller route afresh a caller it adopted
+// before the call was answered.
+var _ controller.ChannelInspector = (*ari.Client)(nil)
+
 // calls is the call-handling side of a running VMS: the ARI driver, the
 // route cache over the store, and the controller. It exists only when an
 // engine is configured.
