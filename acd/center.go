@@ -31,7 +31,9 @@ type Overflow struct {
 }
 
 // Effects are the decisions the Center took since they were last taken
-// with Tick, in the order it took them.
+// with Tick, in the order it took them. When several events are fed in
+// before a Tick, a later event may undo an earlier decision (a caller
+// offered, then abandoned): owners call Tick after each event.
 type Effects struct {
 	Assignments []Assignment
 	Overflows   []Overflow

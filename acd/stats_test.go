@@ -1,6 +1,7 @@
 package acd_test
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -97,5 +98,29 @@ func TestPosition(t *testing.T) {
 	}
 	if _, err := f.c.Position("k3", sec(64)); err == nil {
 		t.Error("position of a ringing call: want an error")
+	}
+}
+
+func TestListingAndRemoval(t *testing.T) {
+	f := newFixture(t, acd.GroupConfig{ID: "b"}, acd.GroupConfig{ID: "a"})
+	f.agent("y", 0, "a:3")
+	f.agent("x", 0, "a:5", "b:5")
+	if got := f.c.Groups(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("Groups() = %v, want [a b]", got)
+	}
+	if got := f.c.Agents(); len(got) != 2 || got[0] != "x" || got[1] != "y" {
+		t.Errorf("Agents() = %v, want [x y]", got)
+	}
+	f.must(f.c.RemoveAgent("x", sec(1)))
+	if _, err := f.c.Agent("x"); !errors.Is(err, acd.ErrUnknownAgent) {
+		t.Errorf("removed agent: err = %v, want ErrUnknownAgent", err)
+	}
+	s, err := f.c.Group("b", sec(1))
+	f.must(err)
+	if s.Agents[acd.LoggedOut] != 0 {
+		t.Errorf("group b still counts the removed agent: %v", s.Agents)
+	}
+	if _, err := f.c.Group("nope", sec(1)); !errors.Is(err, acd.ErrUnknownGroup) {
+		t.Errorf("unknown group: err = %v", err)
 	}
 }
