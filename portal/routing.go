@@ -157,7 +157,12 @@ func (s *Server) parseTree(c echo.Context, t *store.Tenant, key string, doc []by
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&tree); err != nil {
-		return nil, nil, vms.FieldError("document", "is not a routing tree: %s", strings.TrimPrefix(jsonError(err).Error(), "invalid: "))
+		je := jsonError(err)
+		msg := vms.ErrorMessage(je)
+		if f := vms.ErrorField(je); f != "" {
+			msg = f + " " + msg
+		}
+		return nil, nil, vms.FieldError("document", "is not a routing tree: %s", msg)
 	}
 	if dec.More() {
 		return nil, nil, vms.FieldError("document", "must hold exactly one JSON object")

@@ -90,13 +90,14 @@ func TestTreeSaveValidationNamesNodes(t *testing.T) {
 		name, body, field string
 	}{
 		{"unknown field", `{"document": {"id": "main", "start": "x", "nodes": [], "colour": "red"}}`, "document"},
+		{"wrong type", `{"document": {"id": "main", "start": "x", "nodes": [{"id": "x", "type": "number", "ring_timeout": "20"}]}}`, "document"},
 		{"not an object", `{"document": [1, 2]}`, "document"},
 		{"stale base version", `{"document": ` + officeTree + `, "base_version": 7}`, "base_version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := h.api(h.A.Admin, http.MethodPut, path, tt.body)
-			if r.Status < 400 || r.apiErr(t).Field != tt.field {
+			if r.Status < 400 || r.apiErr(t).Field != tt.field || strings.Contains(r.Body, "vms ") {
 				t.Errorf("status %d body %s, want an error on %s", r.Status, r.Body, tt.field)
 			}
 		})
