@@ -3,6 +3,7 @@ package acd_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -68,32 +69,39 @@ func measureCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// benchCenter returns a Center with benchAgents(n), all logged in and
+// registered, and the staffed groups.
+func benchCenter(b *testing.B, n int, now time.Time) (*acd.Center, []acd.GroupID) {
+	agents, groups := benchAgents(n)
+	c := acd.New(now)
+	for i := range benchGroups {
+		if err := c.PutGroup(acd.GroupConfig{ID: acd.GroupID(fmt.Sprintf("group%03d", i))}, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for id, ms := range agents {
+		cfg := acd.AgentConfig{ID: id, Groups: map[acd.GroupID]acd.Level{}}
+		for _, m := range ms {
+			cfg.Groups[m.group] = m.level
+		}
+		if err := c.PutAgent(cfg, now); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.SetRegistered(id, true, now); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Login(id, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return c, groups
+}
+
 func BenchmarkAssign(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) {
-			agents, groups := benchAgents(n)
 			now := t0
-			c := acd.New(now)
-			for i := range benchGroups {
-				if err := c.PutGroup(acd.GroupConfig{ID: acd.GroupID(fmt.Sprintf("group%03d", i))}, now); err != nil {
-					b.Fatal(err)
-				}
-			}
-			for id, ms := range agents {
-				cfg := acd.AgentConfig{ID: id, Groups: map[acd.GroupID]acd.Level{}}
-				for _, m := range ms {
-					cfg.Groups[m.group] = m.level
-				}
-				if err := c.PutAgent(cfg, now); err != nil {
-					b.Fatal(err)
-				}
-				if err := c.SetRegistered(id, true, now); err != nil {
-					b.Fatal(err)
-				}
-				if err := c.Login(id, now); err != nil {
-					b.Fatal(err)
-				}
-			}
+			c, groups := benchCenter(b, n, now)
 			ids := make([]acd.ContactID, 1024)
 			for i := range ids {
 				ids[i] = acd.ContactID(fmt.Sprint("call", i))
@@ -171,6 +179,61 @@ func BenchmarkAssignNaive(b *testing.B) {
 				}
 				a.busy = true
 				a.busy, a.idleSince = false, now
+			}
+		})
+	}
+}
+
+// BenchmarkAssignFromQueue measures the other way in: every agent is on a
+// call and every staffed group has callers waiting. One iteration: an
+// agent hangs up, takes the head that waited longest among its groups'
+// (the multi-group rule), answers it; a new caller arrives in that group,
+// so queue lengths stay the same.
+func BenchmarkAssignFromQueue(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) {
+			now := t0
+			c, groups := benchCenter(b, n, now)
+			next := 0
+			enqueue := func(g acd.GroupID) {
+				next++
+				if o, err := c.Enqueue(acd.ContactID(strconv.Itoa(next)), g, acd.Voice, now); err != nil || o != "" {
+					b.Fatal(o, err)
+				}
+			}
+			talking := map[acd.AgentID]acd.ContactID{}
+			answer := func(e acd.Effects) {
+				for _, a := range e.Assignments {
+					if err := c.Answered(a.Contact, now); err != nil {
+						b.Fatal(err)
+					}
+					talking[a.Agent] = a.Contact
+				}
+			}
+			for i := 0; len(talking) < n; i++ {
+				now = now.Add(time.Millisecond)
+				enqueue(groups[i%len(groups)])
+				answer(c.Tick(now))
+			}
+			for _, g := range groups {
+				enqueue(g)
+				enqueue(g)
+			}
+			agents := c.Agents()
+			b.ReportAllocs()
+			defer measureCPU(b, cpuTime())
+			for i := 0; b.Loop(); i++ {
+				now = now.Add(time.Second)
+				id := agents[i%len(agents)]
+				if err := c.Ended(talking[id], now); err != nil {
+					b.Fatal(err)
+				}
+				e := c.Tick(now)
+				if len(e.Assignments) != 1 {
+					b.Fatalf("assignments %+v", e.Assignments)
+				}
+				answer(e)
+				enqueue(e.Assignments[0].Group)
 			}
 		})
 	}
