@@ -214,3 +214,19 @@ func TestUserCreate(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEConfigTable keeps the README's configuration table true to the
+// code: it must hold exactly what "vms config" prints.
+func TestREADMEConfigTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := cmdConfig(&want); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), strings.TrimSpace(want.String())) {
+		t.Errorf("README.md's configuration table differs from `vms config`; paste this:\n%s", want.String())
+	}
+}
