@@ -160,12 +160,35 @@ func TestRandomEventsKeepInvariants(t *testing.T) {
 	}
 	t.Logf("%+v", stats)
 	// The sequences must exercise what they claim to check.
-	if stats.compared < seeds || stats.assigned < 10*seeds || stats.overflowed == 0 || stats.refused == 0 {
+	if stats.compared < seeds || stats.freed < seeds || stats.assigned < 10*seeds || stats.overflowed == 0 || stats.refused == 0 {
 		t.Errorf("sequences too tame: %+v", stats)
 	}
 }
 
-type randomStats struct{ compared, assigned, overflowed, refused int }
+type randomStats struct{ compared, freed, assigned, overflowed, refused int }
+
+// expectedCall is the waiting call agent a would take now if it became
+// free, by the multi-group rule of doc.go, found by looking at every
+// group of the agent: the head that arrived first among those its level
+// allows, then the higher priority, then the smaller group id.
+func expectedCall(c *Center, a *agent) ContactID {
+	var best *contact
+	for _, m := range a.members {
+		k := m.group.queue[0].head
+		if k == nil || m.level < m.group.cfg.minLevel(c.now.Sub(k.arrived)) {
+			continue
+		}
+		if best == nil || k.arrived.Before(best.arrived) ||
+			k.arrived.Equal(best.arrived) && (k.group.cfg.Priority > best.group.cfg.Priority ||
+				k.group.cfg.Priority == best.group.cfg.Priority && k.group.cfg.ID < best.group.cfg.ID) {
+			best = k
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.id
+}
 
 func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -239,9 +262,14 @@ func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 		id := agentIDs[rng.IntN(len(agentIDs))]
 		var what string
 		var err error
+		// The call agent id should take if this event frees it, by the
+		// multi-group rule of doc.go, worked out before the event.
+		freeing := false
+		expect := expectedCall(c, c.agents[id])
 		switch op := rng.IntN(14); op {
 		case 0:
 			what, err = "login "+string(id), c.Login(id, now)
+			freeing = true
 		case 1:
 			what = "logout " + string(id)
 			err = c.Logout(id, now)
@@ -256,9 +284,11 @@ func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 			what, err = "pause "+string(id), c.Pause(id, "break", now)
 		case 3:
 			what, err = "resume "+string(id), c.Resume(id, now)
+			freeing = true
 		case 4:
 			reg := rng.IntN(3) > 0
 			what, err = fmt.Sprintf("registered %s %v", id, reg), c.SetRegistered(id, reg, now)
+			freeing = reg
 		case 5, 6:
 			next++
 			k := ContactID(fmt.Sprint("k", next))
@@ -326,7 +356,25 @@ func runRandom(t *testing.T, seed uint64, steps int, stats *randomStats) {
 		if err != nil && !errors.Is(err, ErrInvalidTransition) && !errors.Is(err, ErrContactState) && !errors.Is(err, ErrUnknownContact) {
 			t.Fatalf("step %d %s: unexpected error %v", step, what, err)
 		}
-		apply(c.Tick(now), what)
+		e := c.Tick(now)
+		if freeing && err == nil {
+			var got ContactID
+			for _, as := range e.Assignments {
+				if as.Agent == id && as.Channel == Voice {
+					got = as.Contact
+					break
+				}
+			}
+			switch a := c.agents[id]; {
+			case got != "" && got != expect:
+				t.Fatalf("step %d %s: took %s, the rule says %q", step, what, got, expect)
+			case got == "" && expect != "" && a.voiceEligible():
+				t.Fatalf("step %d %s: free, but did not take %s", step, what, expect)
+			case got != "":
+				stats.freed++
+			}
+		}
+		apply(e, what)
 		for k := range holder {
 			if c.contacts[k] == nil || c.contacts[k].agent == nil {
 				t.Fatalf("step %d %s: %s held by %s per the effects, not per the center", step, what, k, holder[k])
