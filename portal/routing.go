@@ -30,14 +30,14 @@ func (s *Server) registerRouting(api *apiRouter, web *echo.Group) {
 	op := func(summary string, in, out any, status int) apiOp {
 		return apiOp{Summary: summary, Tag: "routing", In: in, Out: out, Status: status, Component: comp}
 	}
-	api.handle(http.MethodGet, "/tenants/:tid/trees", s.apiListTrees, op("A customer's routing trees", nil, []treeView{}, 0), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/trees", s.apiCreateTree, op("Create a routing tree, optionally from a JSON document (import); validated (TRM-5)", treeInput{}, treeView{}, http.StatusCreated), trm)
-	api.handle(http.MethodGet, "/tenants/:tid/trees/:id", s.apiGetTree, op("A routing tree with its current document", nil, treeView{}, 0), trm)
-	api.handle(http.MethodPut, "/tenants/:tid/trees/:id", s.apiSaveTree, op("Save a new version of a tree (TRM-5, TRM-6); 422 lists the problems by node", treeSaveInput{}, treeView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/trees", s.apiListTrees, op("A customer's routing trees", nil, []routingTreeView{}, 0), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/trees", s.apiCreateTree, op("Create a routing tree, optionally from a JSON document (import); validated (TRM-5)", treeInput{}, routingTreeView{}, http.StatusCreated), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/trees/:id", s.apiGetTree, op("A routing tree with its current document", nil, routingTreeView{}, 0), trm)
+	api.handle(http.MethodPut, "/tenants/:tid/trees/:id", s.apiSaveTree, op("Save a new version of a tree (TRM-5, TRM-6); 422 lists the problems by node", treeSaveInput{}, routingTreeView{}, 0), trm)
 	api.handle(http.MethodDelete, "/tenants/:tid/trees/:id", s.apiDeleteTree, op("Delete a tree no number or tree uses", nil, nil, http.StatusNoContent), trm)
 	api.handle(http.MethodGet, "/tenants/:tid/trees/:id/versions", s.apiTreeVersions, op("Every saved version of a tree, newest first (TRM-6)", nil, []treeVersionView{}, 0), trm)
 	api.handle(http.MethodGet, "/tenants/:tid/trees/:id/versions/:version", s.apiTreeVersion, op("One version of a tree with its document", nil, treeVersionView{}, 0), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/trees/:id/versions/:version/restore", s.apiRestoreTree, op("Restore a version: it is saved again as the newest version (TRM-6)", nil, treeView{}, 0), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/trees/:id/versions/:version/restore", s.apiRestoreTree, op("Restore a version: it is saved again as the newest version (TRM-6)", nil, routingTreeView{}, 0), trm)
 	api.handle(http.MethodGet, "/tenants/:tid/numbers/:id/routing", s.apiGetNumberRouting, op("A number's tree, surge limits and fallback (TRM-1, NUM-5)", nil, numberRoutingView{}, 0), trm)
 	api.handle(http.MethodPut, "/tenants/:tid/numbers/:id/routing", s.apiSetNumberRouting, op("Assign a tree, surge limits and fallback to a number (TRM-1, NUM-5)", numberRoutingInput{}, numberRoutingView{}, 0), trm)
 	api.handle(http.MethodPost, "/tenants/:tid/simulate", s.apiSimulate, op("Where would a call from X to Y at time T go, and why (TRM-7); places no call", simulateInput{}, simulationView{}, 0), trm)
@@ -75,35 +75,35 @@ func cleanRoutingName(field, v string) (string, error) {
 
 // Tree views and inputs.
 
-type treeView struct {
-	ID        uint            `json:"id"`
-	Key       string          `json:"key" doc:"the tree's id inside routing documents"`
-	Name      string          `json:"name"`
-	Version   int             `json:"version" doc:"current version"`
-	Document  json.RawMessage `json:"document,omitempty" doc:"the current routing.Tree document"`
-	Numbers   []string        `json:"numbers,omitempty" doc:"numbers routed by this tree"`
-	UpdatedAt time.Time       `json:"updated_at"`
+type routingTreeView struct {
+	ID        uint          `json:"id"`
+	Key       string        `json:"key" doc:"the tree's id inside routing documents"`
+	Name      string        `json:"name"`
+	Version   int           `json:"version" doc:"current version"`
+	Document  *routing.Tree `json:"document,omitempty" doc:"the current routing tree document"`
+	Numbers   []string      `json:"numbers,omitempty" doc:"numbers routed by this tree"`
+	UpdatedAt time.Time     `json:"updated_at"`
 }
 
 type treeInput struct {
-	Key      string          `json:"key" doc:"letters, digits, '-', '_', '.'"`
-	Name     string          `json:"name,omitempty"`
-	Document json.RawMessage `json:"document,omitempty" doc:"a routing tree to import; a one-node tree when absent"`
-	Comment  string          `json:"comment,omitempty"`
+	Key      string        `json:"key" doc:"letters, digits, '-', '_', '.'"`
+	Name     string        `json:"name,omitempty"`
+	Document *routing.Tree `json:"document,omitempty" doc:"a routing tree to import (its id becomes the key); a one-node tree when absent"`
+	Comment  string        `json:"comment,omitempty"`
 }
 
 type treeSaveInput struct {
-	Document    json.RawMessage `json:"document"`
-	Comment     string          `json:"comment,omitempty"`
-	BaseVersion int             `json:"base_version,omitempty" doc:"the version the edit started from; a newer saved version makes the save fail with 409"`
+	Document    *routing.Tree `json:"document"`
+	Comment     string        `json:"comment,omitempty"`
+	BaseVersion int           `json:"base_version,omitempty" doc:"the version the edit started from; a newer saved version makes the save fail with 409"`
 }
 
 type treeVersionView struct {
-	Version     int             `json:"version"`
-	Comment     string          `json:"comment"`
-	CreatedByID *uint           `json:"created_by_id"`
-	CreatedAt   time.Time       `json:"created_at"`
-	Document    json.RawMessage `json:"document,omitempty"`
+	Version     int           `json:"version"`
+	Comment     string        `json:"comment"`
+	CreatedByID *uint         `json:"created_by_id"`
+	CreatedAt   time.Time     `json:"created_at"`
+	Document    *routing.Tree `json:"document,omitempty"`
 }
 
 // treeProblems is the 422 answer to an invalid tree: the usual error plus
@@ -197,7 +197,30 @@ func starterTree(key, name string) []byte {
 	return b
 }
 
-func (s *Server) createTree(c echo.Context, t *store.Tenant, in treeInput) (*store.RoutingTree, error) {
+// marshalTree returns the JSON of an API document, nil for none.
+func marshalTree(t *routing.Tree) ([]byte, error) {
+	if t == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("portal: encode tree: %w", err)
+	}
+	return b, nil
+}
+
+// treeOf decodes a stored document for an API answer.
+func treeOf(doc string) *routing.Tree {
+	var t routing.Tree
+	if err := json.Unmarshal([]byte(doc), &t); err != nil {
+		return nil
+	}
+	return &t
+}
+
+// createTree creates a tree from in; doc, when not empty, is the JSON
+// document to import (all or nothing: an invalid one creates nothing).
+func (s *Server) createTree(c echo.Context, t *store.Tenant, in treeInput, doc []byte) (*store.RoutingTree, error) {
 	key, err := cleanRoutingName("key", in.Key)
 	if err != nil {
 		return nil, err
@@ -213,9 +236,9 @@ func (s *Server) createTree(c echo.Context, t *store.Tenant, in treeInput) (*sto
 	if name == "" {
 		name = key
 	}
-	doc := starterTree(key, name)
-	if len(bytes.TrimSpace(in.Document)) > 0 && !bytes.Equal(bytes.TrimSpace(in.Document), []byte("null")) {
-		if _, doc, err = s.parseTree(c, t, key, in.Document); err != nil {
+	stored := starterTree(key, name)
+	if len(bytes.TrimSpace(doc)) > 0 {
+		if _, stored, err = s.parseTree(c, t, key, doc); err != nil {
 			return nil, err
 		}
 		if comment == "" {
@@ -223,22 +246,22 @@ func (s *Server) createTree(c echo.Context, t *store.Tenant, in treeInput) (*sto
 		}
 	}
 	rt := &store.RoutingTree{TenantID: t.ID, Key: key, Name: name}
-	if _, err := s.store.CreateTree(c.Request().Context(), actor(c), rt, doc, comment); err != nil {
+	if _, err := s.store.CreateTree(c.Request().Context(), actor(c), rt, stored, comment); err != nil {
 		return nil, err
 	}
 	return rt, nil
 }
 
-func (s *Server) saveTree(c echo.Context, t *store.Tenant, rt *store.RoutingTree, in treeSaveInput) (*store.RoutingTreeVersion, error) {
-	comment, err := cleanText("comment", in.Comment, false, 500)
+func (s *Server) saveTree(c echo.Context, t *store.Tenant, rt *store.RoutingTree, doc []byte, comment string, base int) (*store.RoutingTreeVersion, error) {
+	comment, err := cleanText("comment", comment, false, 500)
 	if err != nil {
 		return nil, err
 	}
-	_, doc, err := s.parseTree(c, t, rt.Key, in.Document)
+	_, stored, err := s.parseTree(c, t, rt.Key, doc)
 	if err != nil {
 		return nil, err
 	}
-	return s.store.SaveTreeVersion(c.Request().Context(), actor(c), t.ID, rt.ID, in.BaseVersion, doc, comment)
+	return s.store.SaveTreeVersion(c.Request().Context(), actor(c), t.ID, rt.ID, base, stored, comment)
 }
 
 // restoreTree restores a version after checking it is still valid: a
@@ -286,8 +309,8 @@ func (s *Server) treeNumbers(c echo.Context, t *store.Tenant) (map[uint][]string
 	return m, ns, nil
 }
 
-func (s *Server) viewTree(c echo.Context, t *store.Tenant, rt *store.RoutingTree, withDoc bool) (treeView, error) {
-	v := treeView{ID: rt.ID, Key: rt.Key, Name: rt.Name, Version: rt.Version, UpdatedAt: rt.UpdatedAt}
+func (s *Server) viewTree(c echo.Context, t *store.Tenant, rt *store.RoutingTree, withDoc bool) (routingTreeView, error) {
+	v := routingTreeView{ID: rt.ID, Key: rt.Key, Name: rt.Name, Version: rt.Version, UpdatedAt: rt.UpdatedAt}
 	nums, _, err := s.treeNumbers(c, t)
 	if err != nil {
 		return v, err
@@ -298,7 +321,7 @@ func (s *Server) viewTree(c echo.Context, t *store.Tenant, rt *store.RoutingTree
 		if err != nil {
 			return v, err
 		}
-		v.Document = json.RawMessage(cur.Document)
+		v.Document = treeOf(cur.Document)
 	}
 	return v, nil
 }
@@ -316,9 +339,9 @@ func (s *Server) apiListTrees(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]treeView, 0, len(ts))
+	out := make([]routingTreeView, 0, len(ts))
 	for _, rt := range ts {
-		out = append(out, treeView{ID: rt.ID, Key: rt.Key, Name: rt.Name, Version: rt.Version, Numbers: nums[rt.ID], UpdatedAt: rt.UpdatedAt})
+		out = append(out, routingTreeView{ID: rt.ID, Key: rt.Key, Name: rt.Name, Version: rt.Version, Numbers: nums[rt.ID], UpdatedAt: rt.UpdatedAt})
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -332,7 +355,11 @@ func (s *Server) apiCreateTree(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	rt, err := s.createTree(c, t, in)
+	doc, err := marshalTree(in.Document)
+	if err != nil {
+		return err
+	}
+	rt, err := s.createTree(c, t, in, doc)
 	if err != nil {
 		return answerTreeError(c, err)
 	}
@@ -372,7 +399,11 @@ func (s *Server) apiSaveTree(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	if _, err := s.saveTree(c, t, rt, in); err != nil {
+	doc, err := marshalTree(in.Document)
+	if err != nil {
+		return err
+	}
+	if _, err := s.saveTree(c, t, rt, doc, in.Comment, in.BaseVersion); err != nil {
 		return answerTreeError(c, err)
 	}
 	if rt, err = s.tree(c, t); err != nil {
@@ -437,7 +468,7 @@ func (s *Server) apiTreeVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, treeVersionView{Version: v.Version, Comment: v.Comment, CreatedByID: v.CreatedByID, CreatedAt: v.CreatedAt, Document: json.RawMessage(v.Document)})
+	return c.JSON(http.StatusOK, treeVersionView{Version: v.Version, Comment: v.Comment, CreatedByID: v.CreatedByID, CreatedAt: v.CreatedAt, Document: treeOf(v.Document)})
 }
 
 func (s *Server) apiRestoreTree(c echo.Context) error {

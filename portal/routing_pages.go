@@ -131,7 +131,7 @@ func (s *Server) treeCreate(c echo.Context) error {
 	doc, err := documentFromForm(c)
 	var rt *store.RoutingTree
 	if err == nil {
-		rt, err = s.createTree(c, t, treeInput{Key: form["Key"], Name: form["Name"], Document: rawOrNil(doc)})
+		rt, err = s.createTree(c, t, treeInput{Key: form["Key"], Name: form["Name"]}, doc)
 	}
 	if err != nil {
 		data := routingPageData(c, "Routing")
@@ -146,14 +146,6 @@ func (s *Server) treeCreate(c echo.Context) error {
 		return s.renderRouting(c, formFailed(data, "tree", form, err), data)
 	}
 	return seeOther(c, fmt.Sprintf("/tenants/%d/trees/%d", t.ID, rt.ID), "tree-created")
-}
-
-// rawOrNil returns doc as a JSON document, nil when empty.
-func rawOrNil(doc []byte) json.RawMessage {
-	if len(strings.TrimSpace(string(doc))) == 0 {
-		return nil
-	}
-	return json.RawMessage(doc)
 }
 
 func asInvalid(err error, it **invalidTree) bool {
@@ -268,7 +260,7 @@ func (s *Server) treeSave(c echo.Context) error {
 	doc, err := documentFromForm(c)
 	if err == nil {
 		base, _ := strconv.Atoi(c.FormValue("base_version"))
-		_, err = s.saveTree(c, t, rt, treeSaveInput{Document: doc, Comment: c.FormValue("comment"), BaseVersion: base})
+		_, err = s.saveTree(c, t, rt, doc, c.FormValue("comment"), base)
 	}
 	if err != nil {
 		data := routingPageData(c, "Routing tree")
