@@ -234,7 +234,12 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 		stats, _ := cont.eng.take()
 		perCall, mean, detail := restSummary(stats, calls)
 		r.RESTPerCall, r.RESTMean = perCall, mean
-		return r, fmt.Sprintf("ari-continue %.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
+		note := fmt.Sprintf("ari-continue %.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
+		if n, tp := taskprocessor(t, a, continueApp); tp != "" {
+			note += fmt.Sprintf("; %.0f application messages a call; %s", float64(n-cont.tpProcessed)/float64(calls), tp)
+			cont.tpProcessed = n
+		}
+		return r, note
 	}
 	if path != "ari" {
 		return r, ""
@@ -261,7 +266,7 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 	if n, first := v.logs.take(); n > 0 {
 		note += fmt.Sprintf("; %d warnings logged, first: %q", n, first)
 	}
-	if n, tp := taskprocessor(t, a); tp != "" {
+	if n, tp := taskprocessor(t, a, a.App); tp != "" {
 		note += fmt.Sprintf("; %.0f application messages a call; %s", float64(n-v.tpProcessed)/float64(calls), tp)
 		v.tpProcessed = n
 	}
@@ -308,11 +313,12 @@ func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
 // taskprocessor returns Asterisk's counters of the ARI application's
 // taskprocessor (stasis/m:ari:application/<app>): messages processed so
 // far, and a note with the queue, max depth and high water.
-func taskprocessor(t *testing.T, a *astertest.Asterisk) (int, string) {
+func taskprocessor(t *testing.T, a *astertest.Asterisk, app string) (int, string) {
 	t.Helper()
 	out := a.CLI(t, "core show taskprocessors")
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 6 && strings.Contains(f[0], "application/"+a.App) {
+		// The name ends in a sequence number: application/<app>-0000005d.
+		if f := strings.Fields(line); len(f) >= 6 && strings.Contains(f[0], "application/"+app+"-") {
 			n, _ := strconv.Atoi(f[1])
 			return n, fmt.Sprintf("taskprocessor %s: processed %s, in queue %s, max depth %s (high water %s)", f[0], f[1], f[2], f[3], f[5])
 		}

@@ -38,6 +38,9 @@ type continuer struct {
 	eng       *countingEngine
 	continued atomic.Int64
 	failed    atomic.Int64
+	// tpProcessed is the application taskprocessor's processed count
+	// after the previous run.
+	tpProcessed int
 }
 
 // startContinuer connects the experiment's application to the instance.
