@@ -146,26 +146,9 @@ func problemsSummary(ps []routing.Problem) string {
 // the tenant's prompts, lists and trees (TRM-5). The document's id is set
 // to key. It returns the canonical JSON to store.
 func (s *Server) parseTree(c echo.Context, t *store.Tenant, key string, doc []byte) (*routing.Tree, []byte, error) {
-	doc = bytes.TrimSpace(doc)
-	if len(doc) == 0 {
-		return nil, nil, vms.FieldError("document", "is required")
-	}
-	if len(doc) > store.MaxTreeDocument {
-		return nil, nil, vms.FieldError("document", "is larger than %d bytes", store.MaxTreeDocument)
-	}
-	var tree routing.Tree
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tree); err != nil {
-		je := jsonError(err)
-		msg := vms.ErrorMessage(je)
-		if f := vms.ErrorField(je); f != "" {
-			msg = f + " " + msg
-		}
-		return nil, nil, vms.FieldError("document", "is not a routing tree: %s", msg)
-	}
-	if dec.More() {
-		return nil, nil, vms.FieldError("document", "must hold exactly one JSON object")
+	tree, err := decodeTree(doc)
+	if err != nil {
+		return nil, nil, err
 	}
 	tree.ID = key
 	if tree.TimeZone == "" {
@@ -176,18 +159,45 @@ func (s *Server) parseTree(c echo.Context, t *store.Tenant, key string, doc []by
 		return nil, nil, err
 	}
 	refs.Trees[key] = true
-	if err := routing.Validate(&tree, refs); err != nil {
+	if err := routing.Validate(tree, refs); err != nil {
 		var ve *routing.ValidationError
 		if errors.As(err, &ve) {
-			return &tree, nil, &invalidTree{problems: ve.Problems}
+			return tree, nil, &invalidTree{problems: ve.Problems}
 		}
 		return nil, nil, err
 	}
-	out, err := json.MarshalIndent(&tree, "", "  ")
+	out, err := json.MarshalIndent(tree, "", "  ")
 	if err != nil {
 		return nil, nil, fmt.Errorf("portal: encode tree: %w", err)
 	}
-	return &tree, out, nil
+	return tree, out, nil
+}
+
+// decodeTree reads a routing document strictly: one JSON object with only
+// the fields of routing.Tree, at most store.MaxTreeDocument bytes.
+func decodeTree(doc []byte) (*routing.Tree, error) {
+	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 {
+		return nil, vms.FieldError("document", "is required")
+	}
+	if len(doc) > store.MaxTreeDocument {
+		return nil, vms.FieldError("document", "is larger than %d bytes", store.MaxTreeDocument)
+	}
+	var tree routing.Tree
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tree); err != nil {
+		je := jsonError(err)
+		msg := vms.ErrorMessage(je)
+		if f := vms.ErrorField(je); f != "" {
+			msg = f + " " + msg
+		}
+		return nil, vms.FieldError("document", "is not a routing tree: %s", msg)
+	}
+	if dec.More() {
+		return nil, vms.FieldError("document", "must hold exactly one JSON object")
+	}
+	return &tree, nil
 }
 
 // starterTree is the document of a new tree created without one.

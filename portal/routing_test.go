@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vmsplatform/vms"
 	"github.com/vmsplatform/vms/routing"
 	"github.com/vmsplatform/vms/store"
 )
@@ -530,4 +531,25 @@ func TestRoutingPagesRender(t *testing.T) {
 	if n.MaxCPS != 3.5 || n.MaxConcurrent != 12 || n.Fallback != "" {
 		t.Errorf("number after save = %+v", n)
 	}
+}
+
+// FuzzDecodeTree feeds imported documents through the strict decoder and
+// the validator: either may refuse, neither may panic, and a refusal is
+// always a user error on the document.
+func FuzzDecodeTree(f *testing.F) {
+	f.Add([]byte(officeTree))
+	f.Add([]byte(fixtureTreeDoc))
+	f.Add([]byte(`{"id":"x","start":"a","nodes":[{"id":"a","type":"menu","branches":[{"digits":"1","next":"a"}]}]}`))
+	f.Add([]byte(`{} {}`))
+	f.Add([]byte(`{"nodes":[{"on":{"busy":1}}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		tree, err := decodeTree(doc)
+		if err != nil {
+			if vms.ErrorCode(err) != vms.EINVALID || vms.ErrorField(err) != "document" {
+				t.Fatalf("decode error %v is not an input error on document", err)
+			}
+			return
+		}
+		_ = routing.Validate(tree, routing.RefSet{})
+	})
 }
