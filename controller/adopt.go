@@ -17,8 +17,10 @@ import (
 //   - a caller and its destination leg that share their call's bridge
 //     (named after the inbound channel, see bridgeID) stay up: the pair is
 //     watched, and when either side hangs up the other is hung up and the
-//     bridge destroyed. Their call record was written by the process that
-//     routed them only if it stopped cleanly; the adopted part is logged.
+//     bridge destroyed. The process that routed the call saved its record
+//     when the call was answered (and again, still not ended, if it
+//     stopped cleanly); the adopter completes that record with the end
+//     (see adoptedRecord). The store merges the two (Records).
 //   - a caller that was still being routed is routed afresh from its tree
 //     when the engine can describe it (ChannelInspector: caller, dialed
 //     number, answered or not); otherwise it is hung up with congestion so
@@ -156,6 +158,7 @@ func (c *Controller) adopt(ctx context.Context, in, leg engine.ChannelID) {
 				log.Error("adopted call panicked", slog.Any("panic", p))
 			}
 		}()
+		rec := c.adoptedRecord(ctx, in)
 		for {
 			ev, err := sub.Next(ctx)
 			if err != nil {
@@ -175,10 +178,52 @@ func (c *Controller) adopt(ctx context.Context, in, leg engine.ChannelID) {
 			}
 			cancel()
 			c.destroyBridge(ctx, bridgeID(in))
-			log.Info("adopted call ended", slog.String("by", string(h.Channel)), slog.Time("at", h.At))
+			end := h.At
+			if end.IsZero() {
+				end = c.cfg.Now()
+			}
+			rec.EndedAt = &end
+			log.Info("adopted call ended", slog.String("by", string(h.Channel)), slog.Time("at", end))
+			c.records.add(rec)
 			return
 		}
 	}()
+}
+
+// adoptedRecord returns what the adopter knows of the call record of an
+// adopted bridged call whose inbound channel is in (TRM-8): answered, and
+// when the engine can describe the channel (ChannelInspector) its caller,
+// dialed number and creation time, with the tenant and number of the
+// dialed number's route. It has no path, legs or answer time: those come
+// from the record the routing process saved at answer, which the store
+// completes with this one. Without either, the record still says that
+// the call existed, when it ended and that it was answered.
+func (c *Controller) adoptedRecord(ctx context.Context, in engine.ChannelID) *CallRecord {
+	rec := &CallRecord{ID: string(in), ArrivedAt: c.cfg.Now(), Outcome: OutcomeAnswered}
+	insp, ok := c.eng.(ChannelInspector)
+	if !ok {
+		return rec
+	}
+	cctx, cancel := c.cmdCtx(ctx)
+	defer cancel()
+	ev, _, err := insp.InspectChannel(cctx, in)
+	if err != nil {
+		c.log.Warn("inspect adopted call; its record will lack caller and tenant", slog.String("call_id", string(in)), slog.Any("err", err))
+		return rec
+	}
+	if !ev.At.IsZero() {
+		rec.ArrivedAt = ev.At
+	}
+	rec.Caller, _ = callerNumber(ev.Caller, c.cfg.Region)
+	rec.Dialed = ev.Dialed
+	r, err := c.routes.Route(cctx, ev.Dialed)
+	switch {
+	case err == nil && r != nil:
+		rec.TenantID, rec.NumberID, rec.Dialed = r.TenantID, r.NumberID, r.Number
+	case err != nil && !errors.Is(err, ErrNoRoute):
+		c.log.Warn("look up the route of an adopted call; its record will lack the tenant", slog.String("call_id", string(in)), slog.Any("err", err))
+	}
+	return rec
 }
 
 func (c *Controller) destroyBridge(ctx context.Context, b engine.BridgeID) {

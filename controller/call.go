@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,22 +78,18 @@ func newCall(c *Controller, ctx context.Context, ev engine.CallArrived) *call {
 
 // readCaller fills the caller facts (TRM-3): E.164, withheld, kind.
 func (k *call) readCaller(raw string) {
-	raw = strings.TrimSpace(raw)
-	switch strings.ToLower(raw) {
-	case "", "anonymous", "restricted", "unknown", "unavailable", "private":
+	e164, ok := callerNumber(raw, k.c.cfg.Region)
+	if e164 == "" {
 		k.facts.CallerWithheld = true
-		return
-	}
-	e164, err := phone.Normalize(raw, k.c.cfg.Region)
-	if err != nil {
-		// Not a number VMS can classify; keep it as presented so prefix
-		// rules on E.164 do not match by accident.
-		k.rec.Caller = raw
-		k.facts.Caller = raw
 		return
 	}
 	k.rec.Caller = e164
 	k.facts.Caller = e164
+	if !ok {
+		// Not a number VMS can classify: kept as presented so prefix
+		// rules on E.164 do not match by accident.
+		return
+	}
 	switch {
 	case phone.IsInternational(e164, k.c.cfg.Region):
 		k.facts.CallerKind = routing.KindInternational
@@ -101,6 +98,21 @@ func (k *call) readCaller(raw string) {
 	default:
 		k.facts.CallerKind = routing.KindFixed
 	}
+}
+
+// callerNumber reads a caller number as the engine presents it: "" when
+// withheld, E.164 (ok) when it can be read in region, else as presented.
+func callerNumber(raw, region string) (number string, ok bool) {
+	raw = strings.TrimSpace(raw)
+	switch strings.ToLower(raw) {
+	case "", "anonymous", "restricted", "unknown", "unavailable", "private":
+		return "", false
+	}
+	e164, err := phone.Normalize(raw, region)
+	if err != nil {
+		return raw, false
+	}
+	return e164, true
 }
 
 // run is the call goroutine.
@@ -574,6 +586,7 @@ func (k *call) connect(id engine.ChannelID, leg *Leg) error {
 		return fmt.Errorf("bridge with %s: %w", leg.Destination, err)
 	}
 	k.bridgedLeg = id
+	k.saveAnswered(leg)
 	for {
 		ev, err := k.next(time.Time{})
 		if errors.Is(err, errStopped) {
@@ -863,6 +876,20 @@ func (k *call) windDown() {
 		k.rec.Outcome = OutcomeFailed
 	}
 	k.end(engine.HangupCongestion)
+}
+
+// saveAnswered hands the record of a call just bridged with leg to the
+// writer (TRM-8): answered, not ended, with the path and legs so far. If
+// this process dies while the call is bridged, the VMS that adopts the
+// call completes this record when the call ends (see adopt); otherwise
+// finish saves the complete record over it.
+func (k *call) saveAnswered(leg *Leg) {
+	rec := k.rec
+	rec.EndedAt = nil
+	rec.Path = slices.Clone(k.rec.Path)
+	rec.Legs = append(slices.Clone(k.rec.Legs), *leg)
+	rec.Legs[len(rec.Legs)-1].EndedAt = time.Time{}
+	k.c.records.add(&rec)
 }
 
 // finish releases the surge slot and hands the record to the writer.

@@ -870,7 +870,7 @@ func TestAdoptionRoutesAfresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	routes := &fakeRoutes{routes: map[string]*Route{dialed: {Number: dialed, Plan: plan, Active: true}}}
-	recs := &memRecords{recs: map[string]*CallRecord{}}
+	recs := newMemRecords()
 	c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, eng, routes, recs, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -916,7 +916,7 @@ func TestSiteDown(t *testing.T) {
 // go first and the newest are kept.
 func TestRecordQueueBounded(t *testing.T) {
 	t.Parallel()
-	w := newRecordWriter(&memRecords{recs: map[string]*CallRecord{}}, 2, slog.New(slog.DiscardHandler))
+	w := newRecordWriter(newMemRecords(), 2, slog.New(slog.DiscardHandler))
 	for _, id := range []string{"a", "b", "c"} {
 		w.add(&CallRecord{ID: id})
 	}

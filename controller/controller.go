@@ -215,10 +215,16 @@ type FallbackSource interface {
 
 // Records stores call records (TRM-8).
 type Records interface {
-	// SaveCall stores a record. Saving the same record twice must be
-	// harmless (the writer retries after failures). An error wrapping
-	// ErrRecordRejected means the record can never be stored: it is
-	// dropped (and logged) instead of retried.
+	// SaveCall stores a record, merging it with what is stored under the
+	// same ID: a call is saved when it is answered (EndedAt nil) and
+	// again when it ends, possibly by another process that adopted it
+	// after a restart and knows less of it (no path, legs or answer
+	// time). The stored record must only move forward: a record with
+	// more information (ended where the stored one is not, more legs)
+	// completes it, and a stale or repeated save (the writer retries
+	// after failures) never overwrites a more complete one. An error
+	// wrapping ErrRecordRejected means the record can never be stored:
+	// it is dropped (and logged) instead of retried.
 	SaveCall(ctx context.Context, r *CallRecord) error
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,11 +77,12 @@ func cloneMap(m map[string]string) map[string]string {
 	return out
 }
 
-// memRecords keeps saved records; failFirst makes the first saves fail
-// (a database that is down).
+// memRecords keeps the last record saved per call and every save;
+// failFirst makes the first saves fail (a database that is down).
 type memRecords struct {
 	mu        sync.Mutex
 	recs      map[string]*CallRecord
+	history   map[string][]CallRecord
 	failFirst int
 	reject    bool // refuse every record for good
 	attempts  int
@@ -98,6 +100,7 @@ func (m *memRecords) SaveCall(ctx context.Context, r *CallRecord) error {
 		return fmt.Errorf("bad record: %w", ErrRecordRejected)
 	}
 	m.recs[r.ID] = r
+	m.history[r.ID] = append(m.history[r.ID], *r)
 	if m.saved != nil {
 		m.saved <- r.ID
 	}
@@ -108,6 +111,17 @@ func (m *memRecords) get(id string) *CallRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.recs[id]
+}
+
+// saves returns every record saved for a call, in order.
+func (m *memRecords) saves(id string) []CallRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.history[id])
+}
+
+func newMemRecords() *memRecords {
+	return &memRecords{recs: map[string]*CallRecord{}, history: map[string][]CallRecord{}}
 }
 
 type harness struct {
@@ -139,7 +153,7 @@ func newHarness(t testing.TB, tr routing.Tree, opts ...option) *harness {
 			routes: map[string]*Route{dialed: {TenantID: 7, NumberID: 9, Number: dialed, TreeID: tr.ID, TreeVersion: 2, Plan: plan, Active: true, Fallback: numFB}},
 			trees:  map[string]*routing.Plan{},
 		},
-		recs: &memRecords{recs: map[string]*CallRecord{}},
+		recs: newMemRecords(),
 		// Thursday 26 November 2026, 10:00 in Brussels: office hours.
 		now: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC),
 	}
@@ -200,12 +214,13 @@ func (h *harness) stop() {
 	}
 }
 
-// record waits for the call record of the inbound channel.
+// record waits for the final call record of the inbound channel (the
+// one with EndedAt set).
 func (h *harness) record(in engine.ChannelID) *CallRecord {
 	h.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if r := h.recs.get(string(in)); r != nil {
+		if r := h.recs.get(string(in)); r != nil && r.EndedAt != nil {
 			return r
 		}
 		if time.Now().After(deadline) {
