@@ -180,7 +180,13 @@ func (s *Server) callsPage(c echo.Context) error {
 	setDefaultForm(data, "filter", form)
 	data["Tenant"] = t
 	data["Calls"] = rs
-	data["Query"] = c.Request().URL.RawQuery
+	csvURL := fmt.Sprintf("/tenants/%d/calls.csv", t.ID)
+	if q := c.Request().URL.Query(); len(q) > 0 {
+		q.Del("offset")
+		q.Del("limit")
+		csvURL += "?" + q.Encode()
+	}
+	data["CSVURL"] = csvURL
 	limit := f.Limit
 	if limit <= 0 {
 		limit = store.DefaultCallLimit
@@ -188,7 +194,7 @@ func (s *Server) callsPage(c echo.Context) error {
 	if len(rs) == limit {
 		q := c.Request().URL.Query()
 		q.Set("offset", strconv.Itoa(f.Offset+limit))
-		data["NextPage"] = q.Encode()
+		data["NextPage"] = fmt.Sprintf("/tenants/%d/calls?%s", t.ID, q.Encode())
 	}
 	return s.render(c, status, "calls.html", data)
 }

@@ -449,6 +449,10 @@ func TestListsSitesAndCallRecords(t *testing.T) {
 	if pr.Status != http.StatusOK || !strings.Contains(pr.Body, "c-1,") || !strings.Contains(pr.Body, "'=cmd()") || strings.Contains(pr.Body, ",=cmd()") {
 		t.Errorf("csv: %d\n%s", pr.Status, pr.Body)
 	}
+	pr = h.page(a.RO, http.MethodGet, fmt.Sprintf("/tenants/%d/calls?number=0475000001&limit=1", a.T.ID), nil)
+	if wantCSV := fmt.Sprintf(`href="/tenants/%d/calls.csv?number=0475000001"`, a.T.ID); pr.Status != http.StatusOK || !strings.Contains(pr.Body, wantCSV) || !strings.Contains(pr.Body, `limit=1&amp;number=0475000001&amp;offset=1`) {
+		t.Errorf("calls page links: %d\n%.3000s", pr.Status, pr.Body)
+	}
 	pr = h.page(a.RO, http.MethodGet, fmt.Sprintf("/tenants/%d/calls?from=bad", a.T.ID), nil)
 	if pr.Status != http.StatusUnprocessableEntity {
 		t.Errorf("bad filter: %d", pr.Status)
