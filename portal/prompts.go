@@ -258,5 +258,8 @@ func (s *Server) mediaPrompt(c echo.Context) error {
 	if c.Request().Header.Get("If-None-Match") == `"`+p.SHA256+`"` {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.Blob(http.StatusOK, "audio/wav", p.Data)
+	// Asterisk's res_http_media_cache picks the file type from the
+	// Content-Type and plays only "audio/x-wav" as WAV ("audio/wav" is
+	// downloaded and then refused).
+	return c.Blob(http.StatusOK, "audio/x-wav", p.Data)
 }

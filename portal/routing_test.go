@@ -347,7 +347,7 @@ func TestPromptsValidationAndServing(t *testing.T) {
 	}
 	// Served publicly by content address, cached for long.
 	m := h.serve(httptest.NewRequest(http.MethodGet, "/media/prompts/"+p.SHA256+".wav", nil))
-	if m.Status != http.StatusOK || m.Body != string(wav) || m.Header.Get("Content-Type") != "audio/wav" || !strings.Contains(m.Header.Get("Cache-Control"), "immutable") {
+	if m.Status != http.StatusOK || m.Body != string(wav) || m.Header.Get("Content-Type") != "audio/x-wav" || !strings.Contains(m.Header.Get("Cache-Control"), "immutable") {
 		t.Errorf("media: %d %v", m.Status, m.Header)
 	}
 	for _, bad := range []string{strings.Repeat("0", 64) + ".wav", p.SHA256 + ".mp3", "..%2F..%2Fetc.wav"} {
