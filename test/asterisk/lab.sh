@@ -108,9 +108,9 @@ stop() {
 call() {
 	local number="${1:-3225550100}"
 	running || { say "the lab is not running (make run starts it)"; exit 1; }
-	say "calling $number from 127.0.0.1:$CALLER_PORT (5 s call)…"
+	say "calling $number from 127.0.0.1:$CALLER_PORT (a 30 s call: without a key press the demo menu sends it to reception after about 15 s)…"
 	local out rc=0
-	out=$(cd "$STATE" && timeout 60 sipp -sn uac -i 127.0.0.1 -p "$CALLER_PORT" -s "$number" -m 1 -d 5000 \
+	out=$(cd "$STATE" && timeout 60 sipp -sn uac -i 127.0.0.1 -p "$CALLER_PORT" -s "$number" -m 1 -d 30000 \
 		"127.0.0.1:$SIP_PORT" -trace_msg -message_file "$STATE/caller-messages.log" 2>&1) || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		say "the call was answered and ended normally"
@@ -119,8 +119,8 @@ call() {
 	fi
 	local invites
 	invites=$(grep -c '^INVITE' "$STATE/peer-messages.log" 2>/dev/null || true)
-	say "where it went: the answering peer received ${invites:-0} INVITE(s) so far; the last one:"
-	grep '^INVITE' "$STATE/peer-messages.log" 2>/dev/null | tail -n1 >&2 || true
+	say "where it went: the answering peer (the operator network) received ${invites:-0} INVITE(s) so far; the last one was for:"
+	grep -A12 '^INVITE' "$STATE/peer-messages.log" 2>/dev/null | grep '^To:' | tail -n1 >&2 || true
 	say "and in the portal: Calls page of the demo customer (path through the tree, legs)"
 	return "$rc"
 }
