@@ -163,6 +163,11 @@ func TestRecordCompletedByAdopter(t *testing.T) {
 					if r.AnsweredAt == nil || r.Destination != recCallee || r.TreeID != "main" || len(r.Legs) != 1 || r.Legs[0].Outcome != controller.OutcomeAnswered || !strings.Contains(r.Path, `"a"`) {
 						t.Errorf("record %+v legs %+v, want what VMS-1 saved: answered at %s, path, one leg", r, r.Legs, recCallee)
 					}
+					for _, l := range r.Legs {
+						if l.EndedAt == nil || !l.EndedAt.Equal(*r.EndedAt) {
+							t.Errorf("bridged leg ended %v, want at the call's end %v", l.EndedAt, r.EndedAt)
+						}
+					}
 					if r.ArrivedAt.Equal(arrived) {
 						t.Errorf("arrival %v taken from the adopter, want VMS-1's", r.ArrivedAt)
 					}

@@ -36,6 +36,8 @@ const (
 //   - Any other incoming record (a duplicate, a retry after a lost reply,
 //     a stale save arriving late) changes nothing but empty fields: it
 //     never overwrites what is stored.
+//   - Legs still open (EndedAt nil) in an ended record end at the
+//     call's end.
 //   - The identity of the call (TenantID, NumberID, Caller, Dialed,
 //     TreeID, TreeVersion, ArrivedAt) is kept as first stored; only empty
 //     values of it are filled in.
@@ -109,7 +111,10 @@ func (s *Store) upsertCallRecord(db *gorm.DB, r *CallRecord) error {
 			return err
 		}
 		r.ID = rec.ID
-		return replaceLegs(db, rec.ID, r.Legs, false)
+		if err := replaceLegs(db, rec.ID, r.Legs, false); err != nil {
+			return err
+		}
+		return endOpenLegs(db, rec.ID, rec.EndedAt)
 	}
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
@@ -124,7 +129,23 @@ func (s *Store) upsertCallRecord(db *gorm.DB, r *CallRecord) error {
 		return fmt.Errorf("update: %w", err)
 	}
 	if takeLegs {
-		return replaceLegs(db, old.ID, r.Legs, true)
+		if err := replaceLegs(db, old.ID, r.Legs, true); err != nil {
+			return err
+		}
+	}
+	return endOpenLegs(db, old.ID, merged.EndedAt)
+}
+
+// endOpenLegs ends the legs of record id still open (EndedAt nil) at the
+// call's end, if it ended: the bridged leg of a call whose end only an
+// adopter saw ended with the call.
+func endOpenLegs(db *gorm.DB, id uint, end *time.Time) error {
+	if end == nil {
+		return nil
+	}
+	err := db.Model(&CallLeg{}).Where("call_record_id = ? AND ended_at IS NULL", id).Update("ended_at", *end).Error
+	if err != nil {
+		return fmt.Errorf("end open call legs: %w", err)
 	}
 	return nil
 }

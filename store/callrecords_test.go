@@ -73,10 +73,10 @@ func TestSaveCallRecordMovesForward(t *testing.T) {
 			}, want{acme.ID, t0, &ans, nil, "answered", "+32475550122", `[{"node":"hours"}]`, 2, nil}},
 			{"an adopter's end completes the answered record", func(id string) []*store.CallRecord {
 				return []*store.CallRecord{answered(id), adopted(id, acme.ID)}
-			}, want{acme.ID, t0, &ans, &later, "answered", "+32475550122", `[{"node":"hours"}]`, 2, nil}},
+			}, want{acme.ID, t0, &ans, &later, "answered", "+32475550122", `[{"node":"hours"}]`, 2, &later}},
 			{"a late answer fills in the adopter's record", func(id string) []*store.CallRecord {
 				return []*store.CallRecord{adopted(id, 0), answered(id)}
-			}, want{acme.ID, t0.Add(time.Second), &ans, &later, "answered", "+32475550122", `[{"node":"hours"}]`, 2, nil}},
+			}, want{acme.ID, t0.Add(time.Second), &ans, &later, "answered", "+32475550122", `[{"node":"hours"}]`, 2, &later}},
 			{"the first end stays", func(id string) []*store.CallRecord {
 				other := ended(id)
 				other.EndedAt, other.Outcome = &later, "failed"
@@ -86,7 +86,7 @@ func TestSaveCallRecordMovesForward(t *testing.T) {
 				short := ended(id)
 				short.Legs = short.Legs[:1]
 				return []*store.CallRecord{answered(id), short}
-			}, want{acme.ID, t0, &ans, &end, "answered", "+32475550122", `[{"node":"hours"},{"node":"mobile"}]`, 2, nil}},
+			}, want{acme.ID, t0, &ans, &end, "answered", "+32475550122", `[{"node":"hours"},{"node":"mobile"}]`, 2, &end}},
 			{"more legs before the answer replace the legs", func(id string) []*store.CallRecord {
 				one, two := answered(id), answered(id)
 				one.AnsweredAt, one.Outcome, one.Legs = nil, "", one.Legs[:1]
