@@ -1,11 +1,16 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/vmsplatform/vms/access"
+	"github.com/vmsplatform/vms/credential"
+	"github.com/vmsplatform/vms/store"
 	"github.com/vmsplatform/vms/store/storetest"
 )
 
@@ -61,4 +66,54 @@ func TestHealthAndMetrics(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"unavailable"`) {
 		t.Errorf("readyz with a closed database = %d %s", rec.Code, rec.Body.String())
 	}
+}
+
+// TestOnChange: the hook runs after successful changes only.
+func TestOnChange(t *testing.T) {
+	st := storetest.SQLite(t)
+	calls := 0
+	cfg := Defaults()
+	cfg.OnChange = func() { calls++ }
+	s, err := New(cfg, st, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*http.Request{
+		httptest.NewRequest("GET", "/healthz", nil),
+		httptest.NewRequest("POST", "/api/v1/tokens", strings.NewReader(`{}`)), // 401: no change
+	} {
+		s.Handler().ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if calls != 0 {
+		t.Fatalf("OnChange ran %d times for reads and refused writes", calls)
+	}
+	u := seedTokenUser(t, st)
+	req := httptest.NewRequest("POST", "/api/v1/tokens", strings.NewReader(`{"name":"ci"}`))
+	req.Header.Set("Authorization", "Bearer "+u)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated || calls != 1 {
+		t.Fatalf("POST /api/v1/tokens = %d, OnChange ran %d times", rec.Code, calls)
+	}
+}
+
+// seedTokenUser creates an operator user with an API token and returns the
+// token.
+func seedTokenUser(t *testing.T, st *store.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	u := &store.User{Email: "hook@example.net", Name: "Hook", Role: string(access.BGCAdmin)}
+	if err := st.CreateUser(ctx, store.System, u); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := credential.NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "vms_" + raw
+	if err := st.CreateAPIToken(ctx, store.System, &store.APIToken{UserID: u.ID, Name: "hook", Prefix: secret[:10], Hash: credential.HashToken(secret), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }

@@ -63,6 +63,12 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err) // writes the response through handleError
 		}
+		if s.cfg.OnChange != nil && c.Response().Status < 400 {
+			switch c.Request().Method {
+			case "POST", "PUT", "PATCH", "DELETE":
+				s.cfg.OnChange()
+			}
+		}
 		route := c.Path()
 		if route == "" {
 			route = "unmatched"

@@ -41,6 +41,11 @@ type Config struct {
 	// only its geographic numbers can be activated (NUM-2). A tenant's own
 	// region only says how national-format input is read (NUM-4).
 	NetworkRegion string
+	// OnChange, when set, is called after every successful change made
+	// through the portal or the API; the call controller of the same
+	// process uses it to load routing changes at once instead of at its
+	// next poll (TRM-6: the next call sees the change).
+	OnChange func()
 	// MetricsToken, when set, is required as "Authorization: Bearer
 	// <token>" on /metrics; empty leaves /metrics open to whoever reaches
 	// the listen address.

@@ -100,18 +100,19 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 	pcfg.SessionIdle, pcfg.SessionAbsolute = cfg.SessionIdle, cfg.SessionAbsolute
 	pcfg.NetworkRegion = cfg.Region
 	pcfg.MetricsToken = cfg.MetricsToken
-	m.portal, err = portal.New(pcfg, st, mailer, m.log, reg)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
 	if cfg.ARIURL != "" {
 		if m.calls, err = newCalls(ctx, cfg, st, m.log); err != nil {
 			m.Close()
 			return nil, err
 		}
+		pcfg.OnChange = m.calls.invalidate
 	} else {
 		m.log.Info("no engine configured (VMS_ARI_URL): portal and API only")
+	}
+	m.portal, err = portal.New(pcfg, st, mailer, m.log, reg)
+	if err != nil {
+		m.Close()
+		return nil, err
 	}
 	m.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
