@@ -32,6 +32,9 @@ const (
 // of VMS, a call to the fallback and a restart of VMS on a loaded machine.
 const holdA = 30 * time.Second
 
+// callerA is call A's caller in E.164 (placed as 0470000001).
+const callerA = "+32470000001"
+
 // digits returns a number without its "+".
 func digits(e164 string) string { return strings.TrimPrefix(e164, "+") }
 
@@ -287,6 +290,12 @@ func TestFailover(t *testing.T) {
 			return len(l.vmsBridges(t)) == 1, fmt.Sprintf("bridges %+v", l.bridges(t))
 		})
 
+		// TRM-8: vms-1 saves call A's record as soon as it is answered,
+		// so that the record outlives vms-1.
+		eventually(t, 30*time.Second, "call A's answer-time record saved", func() (bool, string) {
+			rec := l.recordOf(t, callerA)
+			return rec != nil && rec.AnsweredAt != nil, fmt.Sprintf("record %+v", rec)
+		})
 		vms1.Kill(t)
 		// The kernel closed the dead process's sockets; Asterisk
 		// deactivates the application once it has read the WebSocket's
@@ -367,6 +376,18 @@ func TestFailover(t *testing.T) {
 		if n := vms2.logCount("adopted call ended"); n != 1 {
 			t.Errorf("vms-2 logged the end of %d adopted call(s), want 1 (call A)", n)
 		}
+		// TRM-8: call A's record is complete although vms-1, which
+		// routed and answered it, was killed: vms-2 saved the end over
+		// the record vms-1 saved at answer.
+		var recA *store.CallRecord
+		eventually(t, 30*time.Second, "call A's record ended", func() (bool, string) {
+			recA = l.recordOf(t, callerA)
+			return recA != nil && recA.EndedAt != nil, fmt.Sprintf("record %+v", recA)
+		})
+		if recA.Outcome != controller.OutcomeAnswered || recA.Dialed != mainNumber || recA.Destination != reception ||
+			recA.AnsweredAt == nil || recA.Path == "" || recA.Path == "[]" || len(recA.Legs) != 1 || recA.Legs[0].EndedAt == nil {
+			t.Errorf("call A's record %+v, legs %+v; want answered at %s, ended, with its path and its ended leg", recA, recA.Legs, reception)
+		}
 		if !vms2.Running() {
 			t.Error("vms-2 exited")
 		}
@@ -401,11 +422,17 @@ func TestFailover(t *testing.T) {
 
 	// TRM-8, "PostgreSQL stopped: calls still routed".
 	t.Run("PostgreSQL stopped", func(t *testing.T) {
-		// The records of C and D are saved first, so that the only record
+		// The records of A, C and D are saved complete first (each call
+		// is saved at answer and at its end), so that the only record
 		// waiting during the outage is E's.
-		eventually(t, 60*time.Second, "records of calls C and D saved", func() (bool, string) {
-			n := len(l.recordsSince(t, time.Time{}))
-			return n >= 2, fmt.Sprintf("%d record(s)", n)
+		eventually(t, 60*time.Second, "records of calls A, C and D saved ended", func() (bool, string) {
+			recs, ended := l.recordsSince(t, time.Time{}), 0
+			for _, r := range recs {
+				if r.EndedAt != nil {
+					ended++
+				}
+			}
+			return ended >= 3, fmt.Sprintf("%d record(s), %d ended", len(recs), ended)
 		})
 		since := time.Now()
 		l.proxy.Down()
@@ -467,6 +494,29 @@ func TestFailover(t *testing.T) {
 			return len(cs) == 0 && len(bs) == 0, fmt.Sprintf("channels %+v, bridges %+v", cs, bs)
 		})
 	})
+}
+
+// recordOf returns, with its legs, the tenant's call record of the one
+// call from caller (E.164), nil if there is none yet.
+func (l *lab) recordOf(t *testing.T, caller string) *store.CallRecord {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := l.st.ListCallRecords(ctx, l.tenant, store.CallFilter{Number: caller})
+	if err != nil {
+		t.Fatalf("list call records: %v", err)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if len(recs) > 1 {
+		t.Fatalf("%d call records from %s, want one", len(recs), caller)
+	}
+	rec, err := l.st.GetCallRecord(ctx, l.tenant, recs[0].ID)
+	if err != nil {
+		t.Fatalf("get call record: %v", err)
+	}
+	return rec
 }
 
 // recordsSince reads, over the test's own connection, the tenant's call
