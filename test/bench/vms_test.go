@@ -95,13 +95,17 @@ func (o *oneRoute) Tree(context.Context, uint, string) (*routing.Plan, int, erro
 	return nil, 0, errors.New("the bench tree hands over to no other tree")
 }
 
-// countingRecords counts the call records by outcome.
+// countingRecords counts the final call records by outcome (an answered
+// call is saved at answer, not ended, then at its end).
 type countingRecords struct {
 	mu       sync.Mutex
 	outcomes map[string]int
 }
 
 func (r *countingRecords) SaveCall(_ context.Context, rec *controller.CallRecord) error {
+	if rec.EndedAt == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.outcomes[rec.Outcome]++

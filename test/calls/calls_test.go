@@ -216,12 +216,13 @@ func (e *env) invites(peer byte, number string, want int) []sipptest.Invite {
 	}
 }
 
-// record waits for the call record of a call to dialed.
+// record waits for the final call record of a call to dialed (an
+// answered call is saved at answer, then at its end).
 func (e *env) record(t *testing.T, dialed string) *controller.CallRecord {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		if r := e.records.byDialed(dialed); r != nil {
+		if r := e.records.byDialed(dialed); r != nil && r.EndedAt != nil {
 			return r
 		}
 		if time.Now().After(deadline) {
