@@ -87,7 +87,8 @@ type Site struct {
 type CallRecord struct {
 	ID uint `gorm:"primaryKey"`
 	// CallID is the engine's id of the inbound channel; saving the same
-	// CallID twice keeps the first record.
+	// CallID again completes the stored record, never overwrites it with
+	// less (see SaveCallRecord).
 	CallID   string `gorm:"size:128;not null;uniqueIndex:idx_call_records_call_id"`
 	TenantID uint   `gorm:"not null;index:idx_call_records_tenant_arrived,priority:1"`
 	NumberID uint   `gorm:"not null;default:0"`
