@@ -190,14 +190,19 @@ func (s *Server) Close() error {
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{s: s, conn: c}, nil
+	ss := &session{s: s, helo: c.Hostname()}
+	if nc := c.Conn(); nc != nil {
+		ss.remote = nc.RemoteAddr().String()
+	}
+	return ss, nil
 }
 
 // session is one SMTP connection's state; go-smtp calls it from the
 // connection's goroutine only.
 type session struct {
 	s       *Server
-	conn    *smtp.Conn
+	remote  string // client address
+	helo    string // the client's HELO/EHLO name
 	from    string
 	rcpts   []string
 	targets []Target
@@ -238,7 +243,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	defer cancel()
 	t, ok := ss.s.cfg.Resolver(ctx, to)
 	if !ok {
-		ss.s.log.Info("mailin: unknown recipient", slog.String("rcpt", to), slog.String("remote", ss.remote()))
+		ss.s.log.Info("mailin: unknown recipient", slog.String("rcpt", to), slog.String("remote", ss.remote))
 		return errUnknownRcpt(to)
 	}
 	if t.Address == "" {
@@ -258,7 +263,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 	// LimitReader makes the bound hold whatever reader comes in.
 	raw, err := io.ReadAll(io.LimitReader(r, max+1))
 	if errors.Is(err, smtp.ErrDataTooLarge) || int64(len(raw)) > max {
-		ss.s.log.Info("mailin: message too large", slog.String("remote", ss.remote()), slog.Int64("limit", max))
+		ss.s.log.Info("mailin: message too large", slog.String("remote", ss.remote), slog.Int64("limit", max))
 		return errTooLarge(max)
 	}
 	if err != nil {
@@ -269,10 +274,10 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return errTooLarge(max)
 	}
 	if err != nil {
-		ss.s.log.Info("mailin: malformed message refused", slog.String("remote", ss.remote()), slog.String("reason", err.Error()))
+		ss.s.log.Info("mailin: malformed message refused", slog.String("remote", ss.remote), slog.String("reason", err.Error()))
 		return errMalformed(err)
 	}
-	msg.Envelope = Envelope{From: ss.from, To: slices.Clone(ss.rcpts), Helo: ss.conn.Hostname(), RemoteAddr: ss.remote()}
+	msg.Envelope = Envelope{From: ss.from, To: slices.Clone(ss.rcpts), Helo: ss.helo, RemoteAddr: ss.remote}
 	for _, t := range ss.targets {
 		ctx, cancel := context.WithTimeout(ss.s.ctx, ss.s.cfg.DeliverTimeout)
 		err := ss.s.cfg.Deliver(ctx, t, msg)
@@ -284,7 +289,7 @@ func (ss *session) Data(r io.Reader) (err error) {
 		}
 	}
 	ss.s.log.Info("mailin: message accepted", slog.String("message_id", msg.MessageID),
-		slog.Int("targets", len(ss.targets)), slog.Int64("size", msg.Size), slog.String("remote", ss.remote()))
+		slog.Int("targets", len(ss.targets)), slog.Int64("size", msg.Size), slog.String("remote", ss.remote))
 	return nil
 }
 
@@ -299,16 +304,9 @@ func (ss *session) Logout() error { return nil }
 func (ss *session) recoverTo(err *error) {
 	if p := recover(); p != nil {
 		ss.s.log.Error("mailin: panic in session", slog.Any("panic", p),
-			slog.String("remote", ss.remote()), slog.String("stack", string(debug.Stack())))
+			slog.String("remote", ss.remote), slog.String("stack", string(debug.Stack())))
 		*err = errTemporary
 	}
-}
-
-func (ss *session) remote() string {
-	if c := ss.conn.Conn(); c != nil {
-		return c.RemoteAddr().String()
-	}
-	return ""
 }
 
 // limitListener refuses connections beyond Config.MaxConns with 421.
