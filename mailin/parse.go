@@ -358,16 +358,17 @@ func sanitizeFilename(name string) string {
 	return name
 }
 
-// short bounds a detail that goes into an error shown to the sender.
+// short bounds a detail that goes into an error shown to the sender: SMTP
+// replies are one line of printable ASCII.
 func short(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
+		if r < ' ' || r >= 0x7f {
+			return '?'
 		}
 		return r
 	}, s)
 	if len(s) > 120 {
-		s = strings.ToValidUTF8(s[:120], "") + "..."
+		s = s[:120] + "..."
 	}
 	return s
 }

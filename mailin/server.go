@@ -45,12 +45,15 @@ type Config struct {
 	// Empty: Resolver decides for every recipient.
 	Domains []string
 
-	MaxSize       int64 // raw bytes of one message; DefaultMaxSize when zero
+	// MaxSize is the largest message accepted, in raw bytes;
+	// DefaultMaxSize when zero. The SIZE extension advertises MaxSize+1.
+	MaxSize       int64
 	MaxRecipients int   // RCPT TO per message; DefaultMaxRecipients when zero
 	MaxConns      int   // simultaneous connections; DefaultMaxConns when zero
 	ReadTimeout   time.Duration
 	WriteTimeout  time.Duration
-	// DeliverTimeout bounds one call of Deliver; DefaultDeliverTime when zero.
+	// DeliverTimeout bounds one call of Resolver or Deliver;
+	// DefaultDeliverTime when zero.
 	DeliverTimeout time.Duration
 	// Limits bound the MIME structure of a message (see Parse); its MaxSize
 	// is always the MaxSize above.
@@ -143,7 +146,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Addr = cfg.Addr
 	srv.Domain = cfg.Domain
-	srv.MaxMessageBytes = cfg.MaxSize
+	// go-smtp refuses a message once it has read MaxMessageBytes without
+	// seeing its end, so a message of exactly MaxSize bytes needs one more;
+	// Data enforces MaxSize itself.
+	srv.MaxMessageBytes = cfg.MaxSize + 1
 	srv.MaxRecipients = cfg.MaxRecipients
 	srv.ReadTimeout = cfg.ReadTimeout
 	srv.WriteTimeout = cfg.WriteTimeout
@@ -156,10 +162,10 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 // Serve accepts connections on ln until Close. It returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
 	err := s.smtp.Serve(&limitListener{Listener: ln, s: s})
-	if errors.Is(err, net.ErrClosed) && s.ctx.Err() != nil {
+	if err == nil || errors.Is(err, net.ErrClosed) && s.ctx.Err() != nil {
 		return nil
 	}
-	return err
+	return fmt.Errorf("mailin: serve: %w", err)
 }
 
 // ListenAndServe listens on Config.Addr and serves until ctx ends or Close

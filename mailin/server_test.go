@@ -223,6 +223,23 @@ func TestServerRefusals(t *testing.T) {
 	}
 }
 
+func TestServerSizeBoundary(t *testing.T) {
+	raw := crlf("From: a@x.example\n\n")
+	raw = append(raw, bytes.Repeat([]byte("x"), 1024-len(raw)-2)...)
+	raw = append(raw, "\r\n"...)
+	addr, q := startServer(t, Config{MaxSize: 1024})
+	if err := send(t, addr, "a@x.example", []string{"sales@acme.vms.example"}, raw); err != nil {
+		t.Fatalf("message of exactly MaxSize: %v", err)
+	}
+	if got := q.deliveries(); len(got) != 1 || got[0].msg.Size != 1024 {
+		t.Fatalf("deliveries = %d, want one of 1024 bytes", len(got))
+	}
+	over := append([]byte(" "), raw...) // 1025 bytes
+	if err := send(t, addr, "a@x.example", []string{"sales@acme.vms.example"}, over); smtpCode(err) != 552 {
+		t.Fatalf("message of MaxSize+1 bytes = %v, want 552", err)
+	}
+}
+
 func TestServerSizeDeclaredTooLarge(t *testing.T) {
 	addr, _ := startServer(t, Config{MaxSize: 1024})
 	c, err := smtp.Dial(addr)
@@ -233,8 +250,8 @@ func TestServerSizeDeclaredTooLarge(t *testing.T) {
 	if err := c.Hello("client.example"); err != nil {
 		t.Fatal(err)
 	}
-	if size, ok := c.MaxMessageSize(); !ok || size != 1024 {
-		t.Errorf("advertised SIZE = %d, %v; want 1024", size, ok)
+	if size, ok := c.MaxMessageSize(); !ok || size != 1025 {
+		t.Errorf("advertised SIZE = %d, %v; want 1025 (MaxSize+1)", size, ok)
 	}
 	err = c.Mail("a@x.example", &smtp.MailOptions{Size: 4096})
 	if smtpCode(err) != 552 {
