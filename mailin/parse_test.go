@@ -153,17 +153,17 @@ func TestParseBodies(t *testing.T) {
 		},
 		{
 			name: "multipart/alternative",
-			raw: "From: a@x.example\nContent-Type: multipart/alternative; boundary=b\n\npreamble\n--b\nContent-Type: text/plain\n\nplain\n--b\nContent-Type: text/html; charset=iso-8859-1\n\n<b>\xe9</b>\n--b--\nepilogue\n",
+			raw:  "From: a@x.example\nContent-Type: multipart/alternative; boundary=b\n\npreamble\n--b\nContent-Type: text/plain\n\nplain\n--b\nContent-Type: text/html; charset=iso-8859-1\n\n<b>\xe9</b>\n--b--\nepilogue\n",
 			text: "plain", html: "<b>é</b>",
 		},
 		{
 			name: "second text part and rfc822 become attachments",
-			raw: "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nfirst\n--b\nContent-Type: text/plain\n\nsecond\n--b\nContent-Type: message/rfc822\n\nFrom: c@x.example\n\nfwd\n--b--\n",
+			raw:  "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\n\nfirst\n--b\nContent-Type: text/plain\n\nsecond\n--b\nContent-Type: message/rfc822\n\nFrom: c@x.example\n\nfwd\n--b--\n",
 			text: "first", filenames: []string{"part-3", "part-4.eml"},
 		},
 		{
-			name: "RFC 2231 and RFC 2047 filenames",
-			raw: "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Disposition: attachment; filename*=UTF-8''%C3%BCbersicht.txt\n\nx\n--b\nContent-Type: application/octet-stream; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.doc?=\"\n\ny\n--b\nContent-Disposition: attachment; filename=\"C:\\\\Users\\\\x\\\\evil.exe\"\n\nz\n--b--\n",
+			name:      "RFC 2231 and RFC 2047 filenames",
+			raw:       "From: a@x.example\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Disposition: attachment; filename*=UTF-8''%C3%BCbersicht.txt\n\nx\n--b\nContent-Type: application/octet-stream; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.doc?=\"\n\ny\n--b\nContent-Disposition: attachment; filename=\"C:\\\\Users\\\\x\\\\evil.exe\"\n\nz\n--b--\n",
 			filenames: []string{"übersicht.txt", "résumé.doc", "evil.exe"},
 		},
 		{

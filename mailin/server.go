@@ -25,6 +25,7 @@ const (
 	DefaultReadTimeout   = 60 * time.Second
 	DefaultWriteTimeout  = 60 * time.Second
 	DefaultDeliverTime   = 30 * time.Second
+	DefaultDataTimeout   = 10 * time.Minute // RFC 5321 4.5.3.2
 )
 
 // Target is where mail for one recipient address goes: a tenant's agent
@@ -48,10 +49,14 @@ type Config struct {
 	// MaxSize is the largest message accepted, in raw bytes;
 	// DefaultMaxSize when zero. The SIZE extension advertises MaxSize+1.
 	MaxSize       int64
-	MaxRecipients int   // RCPT TO per message; DefaultMaxRecipients when zero
-	MaxConns      int   // simultaneous connections; DefaultMaxConns when zero
-	ReadTimeout   time.Duration
-	WriteTimeout  time.Duration
+	MaxRecipients int           // RCPT TO per message; DefaultMaxRecipients when zero
+	MaxConns      int           // simultaneous connections; DefaultMaxConns when zero
+	ReadTimeout   time.Duration // waiting for one command; DefaultReadTimeout when zero
+	WriteTimeout  time.Duration // writing one reply; DefaultWriteTimeout when zero
+	// DataTimeout bounds the transfer of one message after DATA, so that a
+	// slow sender cannot hold a connection forever; DefaultDataTimeout
+	// when zero.
+	DataTimeout time.Duration
 	// DeliverTimeout bounds one call of Resolver or Deliver;
 	// DefaultDeliverTime when zero.
 	DeliverTimeout time.Duration
@@ -84,7 +89,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mailin: max recipients %d is negative", c.MaxRecipients)
 	case c.MaxConns < 0:
 		return fmt.Errorf("mailin: max conns %d is negative", c.MaxConns)
-	case c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.DeliverTimeout < 0:
+	case c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.DataTimeout < 0 || c.DeliverTimeout < 0:
 		return errors.New("mailin: timeouts must not be negative")
 	}
 	for _, d := range c.Domains {
@@ -130,6 +135,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.DataTimeout == 0 {
+		cfg.DataTimeout = DefaultDataTimeout
 	}
 	if cfg.DeliverTimeout == 0 {
 		cfg.DeliverTimeout = DefaultDeliverTime
@@ -198,6 +206,7 @@ func (s *Server) Close() error {
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	ss := &session{s: s, helo: c.Hostname()}
 	if nc := c.Conn(); nc != nil {
+		ss.conn = nc
 		ss.remote = nc.RemoteAddr().String()
 	}
 	return ss, nil
@@ -207,8 +216,9 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 // connection's goroutine only.
 type session struct {
 	s       *Server
-	remote  string // client address
-	helo    string // the client's HELO/EHLO name
+	conn    net.Conn // nil in unit tests
+	remote  string   // client address
+	helo    string   // the client's HELO/EHLO name
 	from    string
 	rcpts   []string
 	targets []Target
@@ -228,7 +238,8 @@ var (
 	errMalformed = func(err error) *smtp.SMTPError {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message: " + err.Error()}
 	}
-	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "temporary local failure, please try again later"}
+	errReadFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "timeout or connection error while reading the message, please try again"}
+	errTemporary  = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "temporary local failure, please try again later"}
 )
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
@@ -265,6 +276,11 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 func (ss *session) Data(r io.Reader) (err error) {
 	defer ss.recoverTo(&err)
 	max := ss.s.cfg.MaxSize
+	if ss.conn != nil {
+		// go-smtp set the read deadline for the DATA command line; the
+		// message itself gets DataTimeout. The next command resets it.
+		_ = ss.conn.SetReadDeadline(time.Now().Add(ss.s.cfg.DataTimeout))
+	}
 	// go-smtp's reader stops at MaxMessageBytes with ErrDataTooLarge; the
 	// LimitReader makes the bound hold whatever reader comes in.
 	raw, err := io.ReadAll(io.LimitReader(r, max+1))
@@ -273,7 +289,8 @@ func (ss *session) Data(r io.Reader) (err error) {
 		return errTooLarge(max)
 	}
 	if err != nil {
-		return fmt.Errorf("mailin: read data: %w", err)
+		ss.s.log.Info("mailin: reading message failed", slog.String("remote", ss.remote), slog.Any("err", err))
+		return errReadFailed
 	}
 	msg, err := Parse(raw, ss.s.cfg.Limits)
 	if errors.Is(err, ErrTooLarge) {

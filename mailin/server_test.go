@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -282,6 +283,41 @@ func TestDataReadsAtMostMaxSizePlusOne(t *testing.T) {
 	}
 	if src.n > 4097 {
 		t.Errorf("read %d bytes of an endless message, want at most 4097", src.n)
+	}
+}
+
+func TestServerDataTimeout(t *testing.T) {
+	addr, q := startServer(t, Config{DataTimeout: 100 * time.Millisecond})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	tc := textproto.NewConn(conn)
+	steps := []struct {
+		send string
+		code int
+	}{
+		{"", 220},
+		{"EHLO slow.example", 250},
+		{"MAIL FROM:<a@x.example>", 250},
+		{"RCPT TO:<sales@acme.vms.example>", 250},
+		{"DATA", 354},
+		{"From: a@x.example", 451}, // then the sender stalls
+	}
+	for _, st := range steps {
+		if st.send != "" {
+			if err := tc.PrintfLine("%s", st.send); err != nil {
+				t.Fatalf("send %q: %v", st.send, err)
+			}
+		}
+		if _, msg, err := tc.ReadResponse(st.code); err != nil {
+			t.Fatalf("after %q: %v %s", st.send, err, msg)
+		}
+	}
+	if n := len(q.deliveries()); n != 0 {
+		t.Errorf("%d deliveries of a stalled message, want none", n)
 	}
 }
 
