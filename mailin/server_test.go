@@ -469,3 +469,22 @@ func selfSigned(t *testing.T) tls.Certificate {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
+
+func TestServerResolverPanic(t *testing.T) {
+	addr, q := startServer(t, Config{Resolver: func(_ context.Context, rcpt string) (Target, bool) {
+		if strings.HasPrefix(rcpt, "crash@") {
+			panic("resolver bug")
+		}
+		return groups(context.Background(), rcpt)
+	}})
+	good := crlf("From: a@x.example\n\nhello\n")
+	if err := send(t, addr, "a@x.example", []string{"crash@acme.vms.example"}, good); smtpCode(err) != 451 {
+		t.Fatalf("send to a recipient whose lookup panics = %v, want 451", err)
+	}
+	if err := send(t, addr, "a@x.example", []string{"sales@acme.vms.example"}, good); err != nil {
+		t.Fatalf("good mail after the panic: %v", err)
+	}
+	if n := len(q.deliveries()); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}
