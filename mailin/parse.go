@@ -277,7 +277,7 @@ func (f *base64Filter) Read(p []byte) (int, error) {
 }
 
 // startsWithField reports whether raw begins with "Name:" where Name is a
-// header field name (RFC 5322 ftext), possibly after a leading mbox line.
+// header field name (RFC 5322 ftext). An mbox "From " line is not one.
 func startsWithField(raw []byte) bool {
 	line := raw
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
