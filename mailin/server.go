@@ -143,6 +143,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		cfg.DeliverTimeout = DefaultDeliverTime
 	}
 	cfg.Limits.MaxSize = cfg.MaxSize
+	cfg.Domains = slices.Clone(cfg.Domains) // the caller's slice stays as it is
 	for i, d := range cfg.Domains {
 		cfg.Domains[i] = strings.ToLower(strings.TrimSpace(d))
 	}
