@@ -14,6 +14,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -296,14 +297,22 @@ func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		code, body := a.ARI(t, "GET", "/ari/channels", nil)
-		var chans []json.RawMessage
+		var chans []struct {
+			ID string `json:"id"`
+		}
 		_ = json.Unmarshal(body, &chans)
 		busy := code != 200 || len(chans) > 0 || (v != nil && v.ctl.ActiveCalls() > 0)
 		if !busy {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Logf("drain: %d channels still up (status %d) after 60 s; going on", len(chans), code)
+			// Calls of a SIPp run stopped at its time budget are never
+			// hung up by their caller: end them so that they do not load
+			// the next run.
+			t.Logf("drain: %d channels still up (status %d) after 60 s; hanging them up", len(chans), code)
+			for _, ch := range chans {
+				a.ARI(t, "DELETE", "/ari/channels/"+url.PathEscape(ch.ID), nil)
+			}
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
