@@ -216,11 +216,12 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 			NoTrace:       true,
 		})
 	})
-	if res == nil {
-		res = &sipptest.CallResult{Failed: calls, Elapsed: s.hold}
+	stopped := res == nil
+	if stopped {
+		res = &sipptest.CallResult{Failed: calls}
 	}
 	r := run{Path: path, Rate: rate, Calls: calls, OK: res.Successful, Failed: res.Failed, Routed: -1,
-		P50: res.Percentile(50), P95: res.Percentile(95), Load: loadAvg()}
+		P50: res.Percentile(50), P95: res.Percentile(95), Load: loadAvg(), Stopped: stopped}
 	if calls > 0 {
 		if astCPU >= 0 {
 			r.AsteriskCPU = (procCPU(astPid) - astCPU) / time.Duration(calls)

@@ -37,6 +37,9 @@ type run struct {
 	// AsteriskCPU and VMSCPU are the CPU time Asterisk and the bench
 	// process (VMS's driver and controller) used per call placed.
 	AsteriskCPU, VMSCPU time.Duration
+	// Stopped: SIPp did not end within its time budget and was stopped;
+	// every call counts as failed.
+	Stopped bool
 	// Load is the 1-minute load average at the end of the run.
 	Load string
 }
@@ -140,8 +143,11 @@ func table(runs []run, s summary) string {
 			restMean = ms(r.RESTMean)
 		}
 		held := "no"
-		if r.held() {
+		switch {
+		case r.held():
 			held = "yes"
+		case r.Stopped:
+			held = "no (SIPp stopped at its time budget)"
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Path, r.Rate, r.Effective, r.Calls, r.OK, r.Failed, routed, ms(r.P50), ms(r.P95), rest, restMean,
