@@ -107,6 +107,10 @@ func (c *Client) session(ctx context.Context) (up bool, err error) {
 		<-readErr
 		return false, fmt.Errorf("ari: adopt: %w", err)
 	}
+	if err := c.filterEvents(sctx); err != nil {
+		// An Asterisk without event filters still works, only chattier.
+		c.log.Warn("ari event filter not set; every event type will be sent", slog.String("err", err.Error()))
+	}
 	c.mu.Lock()
 	initial := !c.everUp
 	c.everUp, c.connected = true, true
@@ -175,6 +179,32 @@ func (c *Client) read(ctx context.Context, conn *websocket.Conn) error {
 			c.router.Dispatch(ev)
 		}
 	}
+}
+
+// wantedEvents are the event types translate turns into engine events.
+// Asterisk sends an application every event of its channels otherwise —
+// about 80 messages per bridged call, most of them ChannelVarset — which
+// costs Asterisk's application taskprocessor and VMS's reader for nothing.
+var wantedEvents = []string{
+	"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelHangupRequest",
+	"ChannelDestroyed", "Dial", "ChannelDtmfReceived", "PlaybackStarted",
+	"PlaybackFinished", "ChannelEnteredBridge", "ChannelLeftBridge",
+	"EndpointStateChange", "RecordingStarted", "RecordingFinished", "RecordingFailed",
+}
+
+// filterEvents asks Asterisk to send the application only wantedEvents
+// (PUT /applications/{app}/eventFilter, Asterisk 16.24+/18.10+).
+func (c *Client) filterEvents(ctx context.Context) error {
+	type eventType struct {
+		Type string `json:"type"`
+	}
+	body := struct {
+		Allowed []eventType `json:"allowed"`
+	}{}
+	for _, t := range wantedEvents {
+		body.Allowed = append(body.Allowed, eventType{t})
+	}
+	return c.do(ctx, http.MethodPut, "/applications/"+esc(c.cfg.App)+"/eventFilter", nil, body, nil)
 }
 
 // application fetches the application's state, retrying briefly.
