@@ -247,7 +247,16 @@ func statusError(code int, body []byte) error {
 		sentinel = engine.ErrNotFound
 	case http.StatusConflict, http.StatusPreconditionFailed:
 		sentinel = engine.ErrConflict
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+	case http.StatusUnprocessableEntity:
+		sentinel = engine.ErrInvalid
+		// A channel that hung up leaves the application before its
+		// StasisEnd reaches us: for a command racing with the hang-up,
+		// Asterisk answers 422 "Channel not in Stasis application". The
+		// channel is gone, not the request wrong.
+		if strings.Contains(msg, "not in Stasis application") {
+			sentinel = engine.ErrNotFound
+		}
+	case http.StatusBadRequest:
 		sentinel = engine.ErrInvalid
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
 		sentinel = engine.ErrDisconnected

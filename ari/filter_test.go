@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -54,5 +55,21 @@ func TestEventFilterSetOnConnect(t *testing.T) {
 			t.Errorf("filter lets chatty events through: %v", body.Allowed)
 		}
 		cancel()
+	}
+}
+
+// TestChannelLeftStasisIsNotFound: a command racing with the caller's
+// hang-up is answered 422 "Channel not in Stasis application"; the
+// controller must see the channel gone, not a failure of its own.
+func TestChannelLeftStasisIsNotFound(t *testing.T) {
+	f := newFakeARI(t)
+	c := newTestClient(t, f)
+	f.reply(http.MethodPost, "/ari/bridges/b1/addChannel", 422, `{"message":"Channel not in Stasis application"}`)
+	if err := c.AddToBridge(context.Background(), "b1", "c1"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+	f.reply(http.MethodPost, "/ari/bridges/b2/addChannel", 422, `{"message":"Bridge is not a holding bridge"}`)
+	if err := c.AddToBridge(context.Background(), "b2", "c1"); !errors.Is(err, engine.ErrInvalid) {
+		t.Errorf("err = %v, want ErrInvalid", err)
 	}
 }
