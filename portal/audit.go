@@ -133,7 +133,7 @@ func viewAudit(e *store.AuditEntry) (auditView, []auditChange) {
 }
 
 func (s *Server) registerAudit(api *apiRouter, web *echo.Group) {
-	api.handle(http.MethodGet, "/tenants/:tid/audit", s.apiAudit, apiOp{Summary: "A customer's audit log, newest first (POR-4); ?limit=&offset=", Tag: "audit", Out: []auditView{}})
+	api.handle(http.MethodGet, "/tenants/:tid/audit", s.apiAudit, apiOp{Summary: "A customer's audit log, newest first; ?limit=&offset=", Tag: "audit", Out: []auditView{}})
 	api.handle(http.MethodGet, "/audit", s.apiAudit, apiOp{Summary: "The whole audit log, newest first (operator); ?limit=&offset=", Tag: "operator", Out: []auditView{}})
 
 	web.GET("/tenants/:tid/audit", s.auditPage)

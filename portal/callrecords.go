@@ -63,8 +63,8 @@ func viewCall(r *store.CallRecord, detail bool) callView {
 }
 
 func (s *Server) registerCallRecords(api *apiRouter, web *echo.Group, trm echo.MiddlewareFunc, op func(string, any, any, int) apiOp) {
-	api.handle(http.MethodGet, "/tenants/:tid/calls", s.apiListCalls, op("Call records, newest first; filters from, to (dates or times in the customer's zone), number, limit, offset (TRM-8)", nil, []callView{}, 0), trm)
-	api.handle(http.MethodGet, "/tenants/:tid/calls/:id", s.apiGetCall, op("One call record with its path and legs (TRM-8)", nil, callView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/calls", s.apiListCalls, op("Call records, newest first; filters from, to (dates or times in the customer's zone), number, limit, offset", nil, []callView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/calls/:id", s.apiGetCall, op("One call record with its path and legs", nil, callView{}, 0), trm)
 
 	web.GET("/tenants/:tid/calls", s.callsPage, trm)
 	web.GET("/tenants/:tid/calls.csv", s.callsCSV, trm)

@@ -30,7 +30,7 @@ func viewEntity(e *store.Entity) entityView {
 }
 
 func (s *Server) registerEntities(api *apiRouter, web *echo.Group) {
-	api.handle(http.MethodGet, "/tenants/:tid/entities", s.apiListEntities, apiOp{Summary: "A customer's affiliated entities (NUM-1)", Tag: "entities", Out: []entityView{}})
+	api.handle(http.MethodGet, "/tenants/:tid/entities", s.apiListEntities, apiOp{Summary: "A customer's affiliated entities", Tag: "entities", Out: []entityView{}})
 	api.handle(http.MethodPost, "/tenants/:tid/entities", s.apiCreateEntity, apiOp{Summary: "Declare an affiliated entity", Tag: "entities", In: entityInput{}, Out: entityView{}, Status: http.StatusCreated})
 	api.handle(http.MethodDelete, "/tenants/:tid/entities/:id", s.apiDeleteEntity, apiOp{Summary: "Remove an affiliated entity that has no numbers", Tag: "entities", Status: http.StatusNoContent})
 

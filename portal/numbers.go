@@ -70,7 +70,7 @@ func viewNumber(n *store.Number) numberView {
 func (s *Server) registerNumbers(api *apiRouter, web *echo.Group, trm echo.MiddlewareFunc) {
 	comp := string(formula.TRM)
 	api.handle(http.MethodGet, "/tenants/:tid/numbers", s.apiListNumbers, apiOp{Summary: "A customer's numbers", Tag: "numbers", Out: []numberView{}, Component: comp}, trm)
-	api.handle(http.MethodPost, "/tenants/:tid/numbers", s.apiCreateNumber, apiOp{Summary: "Add and activate a number; refused with the reason when it cannot be activated (NUM-2)", Tag: "numbers", In: numberInput{}, Out: numberView{}, Status: http.StatusCreated, Component: comp}, trm)
+	api.handle(http.MethodPost, "/tenants/:tid/numbers", s.apiCreateNumber, apiOp{Summary: "Add and activate a number; refused with the reason when it cannot be activated", Tag: "numbers", In: numberInput{}, Out: numberView{}, Status: http.StatusCreated, Component: comp}, trm)
 	api.handle(http.MethodGet, "/tenants/:tid/numbers/:id", s.apiGetNumber, apiOp{Summary: "One number", Tag: "numbers", Out: numberView{}, Component: comp}, trm)
 	api.handle(http.MethodPatch, "/tenants/:tid/numbers/:id", s.apiUpdateNumber, apiOp{Summary: "Change a number's label, entity, status or line facts", Tag: "numbers", In: numberPatch{}, Out: numberView{}, Component: comp}, trm)
 	api.handle(http.MethodDelete, "/tenants/:tid/numbers/:id", s.apiDeleteNumber, apiOp{Summary: "Delete a number", Tag: "numbers", Status: http.StatusNoContent, Component: comp}, trm)

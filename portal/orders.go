@@ -23,7 +23,7 @@ type orderInput struct {
 	Kind    string   `json:"kind" doc:"new, change or termination"`
 	Formula string   `json:"formula,omitempty" doc:"the formula after activation (new and change)"`
 	Options []string `json:"options,omitempty" doc:"the ordered options after activation (new and change)"`
-	EndsOn  string   `json:"ends_on,omitempty" doc:"termination: the day the service stops (at 00:00 in the customer's time zone), YYYY-MM-DD; 30 days from now when empty (PRV-2)"`
+	EndsOn  string   `json:"ends_on,omitempty" doc:"termination: the day the service stops (at 00:00 in the customer's time zone), YYYY-MM-DD; 30 days from now when empty"`
 }
 
 type orderView struct {
@@ -239,7 +239,7 @@ func (s *Server) contactUser(ctx context.Context, t *store.Tenant) (*store.User,
 		}
 	}
 	if rep == nil {
-		return nil, vms.FieldError("contact", "the customer has no contact person: add a representative marked as contact first (PRV-1)")
+		return nil, vms.FieldError("contact", "the customer has no contact person: add a representative marked as contact first")
 	}
 	u, err := s.store.UserByEmail(ctx, strings.ToLower(rep.Email))
 	switch {

@@ -35,7 +35,7 @@ func viewRepresentative(r *store.Representative) representativeView {
 }
 
 func (s *Server) registerRepresentatives(api *apiRouter, web *echo.Group) {
-	api.handle(http.MethodGet, "/tenants/:tid/representatives", s.apiListRepresentatives, apiOp{Summary: "A customer's authorised representatives (SD-5)", Tag: "representatives", Out: []representativeView{}})
+	api.handle(http.MethodGet, "/tenants/:tid/representatives", s.apiListRepresentatives, apiOp{Summary: "A customer's authorised representatives", Tag: "representatives", Out: []representativeView{}})
 	api.handle(http.MethodPost, "/tenants/:tid/representatives", s.apiCreateRepresentative, apiOp{Summary: "Add an authorised representative or the contact person", Tag: "representatives", In: representativeInput{}, Out: representativeView{}, Status: http.StatusCreated})
 	api.handle(http.MethodDelete, "/tenants/:tid/representatives/:id", s.apiDeleteRepresentative, apiOp{Summary: "Remove a representative", Tag: "representatives", Status: http.StatusNoContent})
 

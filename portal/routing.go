@@ -31,16 +31,16 @@ func (s *Server) registerRouting(api *apiRouter, web *echo.Group) {
 		return apiOp{Summary: summary, Tag: "routing", In: in, Out: out, Status: status, Component: comp}
 	}
 	api.handle(http.MethodGet, "/tenants/:tid/trees", s.apiListTrees, op("A customer's routing trees", nil, []routingTreeView{}, 0), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/trees", s.apiCreateTree, op("Create a routing tree, optionally from a JSON document (import); validated (TRM-5)", treeInput{}, routingTreeView{}, http.StatusCreated), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/trees", s.apiCreateTree, op("Create a routing tree, optionally from a JSON document (import); validated", treeInput{}, routingTreeView{}, http.StatusCreated), trm)
 	api.handle(http.MethodGet, "/tenants/:tid/trees/:id", s.apiGetTree, op("A routing tree with its current document", nil, routingTreeView{}, 0), trm)
-	api.handle(http.MethodPut, "/tenants/:tid/trees/:id", s.apiSaveTree, op("Save a new version of a tree (TRM-5, TRM-6); 422 lists the problems by node", treeSaveInput{}, routingTreeView{}, 0), trm)
+	api.handle(http.MethodPut, "/tenants/:tid/trees/:id", s.apiSaveTree, op("Save a new version of a tree; 422 lists the problems by node", treeSaveInput{}, routingTreeView{}, 0), trm)
 	api.handle(http.MethodDelete, "/tenants/:tid/trees/:id", s.apiDeleteTree, op("Delete a tree no number or tree uses", nil, nil, http.StatusNoContent), trm)
-	api.handle(http.MethodGet, "/tenants/:tid/trees/:id/versions", s.apiTreeVersions, op("Every saved version of a tree, newest first (TRM-6)", nil, []treeVersionView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/trees/:id/versions", s.apiTreeVersions, op("Every saved version of a tree, newest first", nil, []treeVersionView{}, 0), trm)
 	api.handle(http.MethodGet, "/tenants/:tid/trees/:id/versions/:version", s.apiTreeVersion, op("One version of a tree with its document", nil, treeVersionView{}, 0), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/trees/:id/versions/:version/restore", s.apiRestoreTree, op("Restore a version: it is saved again as the newest version (TRM-6)", nil, routingTreeView{}, 0), trm)
-	api.handle(http.MethodGet, "/tenants/:tid/numbers/:id/routing", s.apiGetNumberRouting, op("A number's tree, surge limits and fallback (TRM-1, NUM-5)", nil, numberRoutingView{}, 0), trm)
-	api.handle(http.MethodPut, "/tenants/:tid/numbers/:id/routing", s.apiSetNumberRouting, op("Assign a tree, surge limits and fallback to a number (TRM-1, NUM-5)", numberRoutingInput{}, numberRoutingView{}, 0), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/simulate", s.apiSimulate, op("Where would a call from X to Y at time T go, and why (TRM-7); places no call", simulateInput{}, simulationView{}, 0), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/trees/:id/versions/:version/restore", s.apiRestoreTree, op("Restore a version: it is saved again as the newest version", nil, routingTreeView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/numbers/:id/routing", s.apiGetNumberRouting, op("A number's tree, surge limits and fallback", nil, numberRoutingView{}, 0), trm)
+	api.handle(http.MethodPut, "/tenants/:tid/numbers/:id/routing", s.apiSetNumberRouting, op("Assign a tree, surge limits and fallback to a number", numberRoutingInput{}, numberRoutingView{}, 0), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/simulate", s.apiSimulate, op("Where would a call from X to Y at time T go, and why; places no call", simulateInput{}, simulationView{}, 0), trm)
 
 	web.GET("/tenants/:tid/routing", s.routingPage, trm)
 	web.POST("/tenants/:tid/trees", s.treeCreate, trm)
@@ -511,11 +511,11 @@ func (s *Server) apiRestoreTree(c echo.Context) error {
 
 type numberRoutingInput struct {
 	TreeID           *uint   `json:"tree_id" doc:"null routes every call to the fallback"`
-	MaxCPS           float64 `json:"max_cps,omitempty" doc:"calls per second accepted; 0 means no limit (NUM-5)"`
+	MaxCPS           float64 `json:"max_cps,omitempty" doc:"calls per second accepted; 0 means no limit"`
 	MaxConcurrent    int     `json:"max_concurrent,omitempty" doc:"concurrent calls accepted; 0 means no limit"`
 	Overflow         string  `json:"overflow,omitempty" doc:"busy (default) or announcement"`
 	OverflowPromptID *uint   `json:"overflow_prompt_id,omitempty" doc:"the prompt played on overflow=announcement"`
-	Fallback         string  `json:"fallback,omitempty" doc:"static destination when routing fails (ENG-3)"`
+	Fallback         string  `json:"fallback,omitempty" doc:"static destination when routing fails"`
 }
 
 type numberRoutingView struct {

@@ -145,7 +145,7 @@ func (s *Server) simulate(c echo.Context, t *store.Tenant, in simulateInput) (*s
 		return v
 	}
 	if n.Status != store.NumberActive {
-		return finish("refused", "is refused", n.E164+" is "+n.Status+" and no longer routed (NUM-3)"), nil
+		return finish("refused", "is refused", n.E164+" is "+n.Status+" and no longer routed"), nil
 	}
 	if n.TreeID == nil {
 		if n.Fallback != "" {

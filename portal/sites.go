@@ -17,7 +17,7 @@ type siteInput struct {
 type siteView struct {
 	ID          uint       `json:"id"`
 	Name        string     `json:"name"`
-	Down        bool       `json:"down" doc:"calls skip the site's numbers (TRM-9)"`
+	Down        bool       `json:"down" doc:"calls skip the site's numbers"`
 	ChangedAt   *time.Time `json:"changed_at"`
 	ChangedByID *uint      `json:"changed_by_id"`
 }
@@ -27,9 +27,9 @@ func viewSite(st *store.Site) siteView {
 }
 
 func (s *Server) registerSites(api *apiRouter, web *echo.Group, trm echo.MiddlewareFunc, op func(string, any, any, int) apiOp) {
-	api.handle(http.MethodGet, "/tenants/:tid/sites", s.apiListSites, op("A customer's sites (TRM-9)", nil, []siteView{}, 0), trm)
+	api.handle(http.MethodGet, "/tenants/:tid/sites", s.apiListSites, op("A customer's sites", nil, []siteView{}, 0), trm)
 	api.handle(http.MethodPost, "/tenants/:tid/sites", s.apiCreateSite, op("Add a site", siteInput{}, siteView{}, http.StatusCreated), trm)
-	api.handle(http.MethodPost, "/tenants/:tid/sites/:id/down", s.apiSiteDown, op("Mark a site down: calls skip its numbers to their alternatives (TRM-9)", nil, siteView{}, 0), trm)
+	api.handle(http.MethodPost, "/tenants/:tid/sites/:id/down", s.apiSiteDown, op("Mark a site down: calls skip its numbers to their alternatives", nil, siteView{}, 0), trm)
 	api.handle(http.MethodPost, "/tenants/:tid/sites/:id/up", s.apiSiteUp, op("Mark a site up again", nil, siteView{}, 0), trm)
 	api.handle(http.MethodDelete, "/tenants/:tid/sites/:id", s.apiDeleteSite, op("Delete a site", nil, nil, http.StatusNoContent), trm)
 

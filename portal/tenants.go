@@ -20,10 +20,10 @@ import (
 // are those of the first order (PRV-1); they take effect at activation.
 type tenantInput struct {
 	Name     string   `json:"name" doc:"the customer company's name"`
-	Formula  string   `json:"formula" doc:"Classic, DRS, VoiceContinuity or Outbound (FRM-1)"`
+	Formula  string   `json:"formula" doc:"Classic, DRS, VoiceContinuity or Outbound"`
 	Options  []string `json:"options,omitempty" doc:"optional components ordered on top of the formula, e.g. [\"acm\"]"`
 	TimeZone string   `json:"time_zone,omitempty" doc:"IANA time zone; Europe/Brussels when empty"`
-	Region   string   `json:"region,omitempty" doc:"ISO country code for numbers in national format (NUM-4); BE when empty"`
+	Region   string   `json:"region,omitempty" doc:"ISO country code for numbers in national format; BE when empty"`
 }
 
 // tenantPatch changes a tenant's settings. Formula and options are only
@@ -33,8 +33,8 @@ type tenantPatch struct {
 	Name     *string          `json:"name,omitempty"`
 	TimeZone *string          `json:"time_zone,omitempty"`
 	Region   *string          `json:"region,omitempty"`
-	Formula  *json.RawMessage `json:"formula,omitempty" doc:"refused: formula changes are order changes (FRM-3)"`
-	Options  *json.RawMessage `json:"options,omitempty" doc:"refused: option changes are order changes (FRM-3)"`
+	Formula  *json.RawMessage `json:"formula,omitempty" doc:"refused: formula changes are order changes"`
+	Options  *json.RawMessage `json:"options,omitempty" doc:"refused: option changes are order changes"`
 }
 
 type tenantView struct {
@@ -200,10 +200,10 @@ func (s *Server) updateTenant(c echo.Context, in tenantPatch) (*store.Tenant, er
 		return nil, err
 	}
 	if in.Formula != nil {
-		return nil, vms.FieldError("formula", "cannot be changed directly: the operator enters an order change, which takes effect at activation (FRM-3)")
+		return nil, vms.FieldError("formula", "cannot be changed directly: the operator enters an order change, which takes effect at activation")
 	}
 	if in.Options != nil {
-		return nil, vms.FieldError("options", "cannot be changed directly: the operator enters an order change, which takes effect at activation (FRM-3)")
+		return nil, vms.FieldError("options", "cannot be changed directly: the operator enters an order change, which takes effect at activation")
 	}
 	if in.Name != nil {
 		if t.Name, err = cleanText("name", *in.Name, true, maxName); err != nil {
