@@ -16,11 +16,11 @@ func ExampleNew() {
 		Domain:  "mx.vms.example",
 		Domains: []string{"acme.vms.example"},
 		MaxSize: 10 << 20,
-		Resolver: func(ctx context.Context, rcpt string) (mailin.Target, bool) {
+		Resolver: func(ctx context.Context, rcpt string) (mailin.Target, bool, error) {
 			if strings.EqualFold(rcpt, "sales@acme.vms.example") {
-				return mailin.Target{TenantID: 7, GroupID: "sales"}, true
+				return mailin.Target{TenantID: 7, GroupID: "sales"}, true, nil
 			}
-			return mailin.Target{}, false
+			return mailin.Target{}, false, nil
 		},
 		Deliver: func(ctx context.Context, t mailin.Target, m *mailin.Message) error {
 			slog.Info("mail for group", "group", t.GroupID, "message_id", m.MessageID, "subject", m.Subject)

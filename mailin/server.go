@@ -68,7 +68,9 @@ type Config struct {
 
 	// Resolver maps a recipient address to its group. false means no such
 	// address: the recipient is refused with 550 at RCPT TO.
-	Resolver func(ctx context.Context, rcpt string) (Target, bool)
+	// An error means the look-up itself failed (e.g. the database is
+	// down): the recipient is answered 451 so that the sender retries.
+	Resolver func(ctx context.Context, rcpt string) (Target, bool, error)
 	// Deliver hands a parsed message to the queue, once per distinct
 	// target. An error answers the sender 451 so that it retries later; as a
 	// retry delivers to every target again, Deliver should ignore a
@@ -259,7 +261,13 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(ss.s.ctx, ss.s.cfg.DeliverTimeout)
 	defer cancel()
-	t, ok := ss.s.cfg.Resolver(ctx, to)
+	t, ok, rerr := ss.s.cfg.Resolver(ctx, to)
+	if rerr != nil {
+		// The directory is unreachable: a permanent 550 would lose real
+		// mail, so ask the sender to retry.
+		ss.s.log.Warn("mailin: recipient look-up failed", slog.String("rcpt", to), slog.String("err", rerr.Error()))
+		return errTemporary
+	}
 	if !ok {
 		ss.s.log.Info("mailin: unknown recipient", slog.String("rcpt", to), slog.String("remote", ss.remote))
 		return errUnknownRcpt(to)

@@ -54,12 +54,12 @@ func (q *queue) deliveries() []delivery {
 }
 
 // groups resolves <group>@acme.vms.example for a few groups of tenant 7.
-func groups(_ context.Context, rcpt string) (Target, bool) {
+func groups(_ context.Context, rcpt string) (Target, bool, error) {
 	local, domain, _ := strings.Cut(strings.ToLower(rcpt), "@")
 	if domain != "acme.vms.example" || (local != "sales" && local != "support") {
-		return Target{}, false
+		return Target{}, false, nil
 	}
-	return Target{TenantID: 7, GroupID: local}, true
+	return Target{TenantID: 7, GroupID: local}, true, nil
 }
 
 // startServer runs a server on a loopback port until the test ends.
@@ -471,15 +471,23 @@ func selfSigned(t *testing.T) tls.Certificate {
 }
 
 func TestServerResolverPanic(t *testing.T) {
-	addr, q := startServer(t, Config{Resolver: func(_ context.Context, rcpt string) (Target, bool) {
+	addr, q := startServer(t, Config{Resolver: func(_ context.Context, rcpt string) (Target, bool, error) {
 		if strings.HasPrefix(rcpt, "crash@") {
 			panic("resolver bug")
+		}
+		if strings.HasPrefix(rcpt, "down@") {
+			return Target{}, false, errors.New("directory unreachable")
 		}
 		return groups(context.Background(), rcpt)
 	}})
 	good := crlf("From: a@x.example\n\nhello\n")
 	if err := send(t, addr, "a@x.example", []string{"crash@acme.vms.example"}, good); smtpCode(err) != 451 {
 		t.Fatalf("send to a recipient whose lookup panics = %v, want 451", err)
+	}
+	// A look-up that fails is a temporary refusal, never a 550 that would
+	// lose the mail.
+	if err := send(t, addr, "a@x.example", []string{"down@acme.vms.example"}, good); smtpCode(err) != 451 {
+		t.Fatalf("send to a recipient whose lookup fails = %v, want 451", err)
 	}
 	if err := send(t, addr, "a@x.example", []string{"sales@acme.vms.example"}, good); err != nil {
 		t.Fatalf("good mail after the panic: %v", err)
