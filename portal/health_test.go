@@ -117,3 +117,37 @@ func seedTokenUser(t *testing.T, st *store.Store) string {
 	}
 	return secret
 }
+
+// TestStaticFiles: embedded files are served under their content hash with
+// a long cache life and the right type; a stale hash is still served but
+// revalidated; anything else is 404.
+func TestStaticFiles(t *testing.T) {
+	s, err := New(Defaults(), storetest.SQLite(t), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, ctype string }{
+		{"style.css", "text/css; charset=utf-8"},
+		{"jssip.min.js", "text/javascript; charset=utf-8"},
+		{"routing.js", "text/javascript; charset=utf-8"},
+	} {
+		path := "/static/" + s.pages.hashes[tc.name] + "/" + tc.name
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != tc.ctype || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") || rec.Body.Len() == 0 {
+			t.Errorf("%s: %d %q %q (%d bytes)", path, rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("Cache-Control"), rec.Body.Len())
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/static/0000/style.css", nil))
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-cache" {
+		t.Errorf("stale hash: %d %q", rec.Code, rec.Header().Get("Cache-Control"))
+	}
+	for _, p := range []string{"/static/x/missing.css", "/static/x/..%2fserver.go"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		if rec.Code != 404 {
+			t.Errorf("%s = %d, want 404", p, rec.Code)
+		}
+	}
+}
