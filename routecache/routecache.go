@@ -70,6 +70,9 @@ type Number struct {
 	// Fallback is the explicit ENG-3 fallback destination (E.164) set for
 	// the number; empty means computed from the tree.
 	Fallback string
+	// EndsAt is when the tenant's service ends (PRV-2): from then on the
+	// number is not routed, without waiting for a routing change.
+	EndsAt *time.Time
 }
 
 // Tree is the current version of a tree.
@@ -93,8 +96,10 @@ type Cache struct {
 	log    *slog.Logger
 	region string
 
-	state   atomic.Pointer[state]
-	kick    chan struct{}
+	state atomic.Pointer[state]
+	kick  chan struct{}
+	// now is the clock of end dates (PRV-2); tests replace it.
+	now     func() time.Time
 	loadMu  sync.Mutex
 	errored atomic.Bool // the last poll or load failed (logged once)
 }
@@ -103,6 +108,7 @@ type Cache struct {
 type state struct {
 	generation int64
 	routes     map[string]*controller.Route     // by E.164
+	ends       map[string]time.Time             // E.164 → end of service
 	trees      map[uint]map[string]compiledTree // tenant → tree id
 	fallbacks  map[string]string                // E.164 → E.164
 	prompts    map[uint]map[string]string       // tenant → prompt id → hash
@@ -126,7 +132,7 @@ func New(src Source, region string, log *slog.Logger) *Cache {
 	if region == "" {
 		region = phone.DefaultRegion
 	}
-	c := &Cache{src: src, log: log, region: region, kick: make(chan struct{}, 1)}
+	c := &Cache{src: src, log: log, region: region, kick: make(chan struct{}, 1), now: time.Now}
 	c.state.Store(&state{generation: -1})
 	return c
 }
@@ -219,9 +225,15 @@ func (c *Cache) Generation() int64 { return c.state.Load().generation }
 // '+', international ("00…") or national form.
 func (c *Cache) Route(ctx context.Context, dialed string) (*controller.Route, error) {
 	e164 := c.normalize(dialed)
-	r := c.state.Load().routes[e164]
+	st := c.state.Load()
+	r := st.routes[e164]
 	if r == nil {
 		return nil, fmt.Errorf("routecache: %s: %w", dialed, controller.ErrNoRoute)
+	}
+	if end, ok := st.ends[e164]; ok && r.Active && !c.now().Before(end) {
+		ended := *r // handed-out routes are never modified: a copy
+		ended.Active = false
+		return &ended, nil
 	}
 	return r, nil
 }
@@ -280,6 +292,7 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 	s := &state{
 		generation: snap.Generation,
 		routes:     make(map[string]*controller.Route, len(snap.Numbers)),
+		ends:       make(map[string]time.Time),
 		trees:      make(map[uint]map[string]compiledTree),
 		fallbacks:  make(map[string]string),
 		prompts:    snap.Prompts,
@@ -332,6 +345,9 @@ func build(snap *Snapshot, log *slog.Logger) *state {
 			r.Fallback = firstNumber(r.Plan, t.loc, t.start, n.E164)
 		}
 		s.routes[n.E164] = r
+		if n.EndsAt != nil {
+			s.ends[n.E164] = *n.EndsAt
+		}
 		if n.Active && r.Fallback != "" {
 			s.fallbacks[n.E164] = r.Fallback
 		}

@@ -50,7 +50,8 @@ func convert(rs *store.RoutingSnapshot) *Snapshot {
 	for _, n := range rs.Numbers {
 		snap.Numbers = append(snap.Numbers, Number{
 			TenantID: n.TenantID, NumberID: n.ID, E164: n.E164,
-			Active:   n.Status == store.NumberActive,
+			Active:   n.Status == store.NumberActive && n.TenantStatus != store.TenantTerminated,
+			EndsAt:   n.TerminatesAt,
 			TimeZone: n.TimeZone,
 			TreeID:   n.TreeKey,
 			Limit: controller.Limit{

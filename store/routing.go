@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -407,6 +408,10 @@ type RoutedNumber struct {
 	Overflow       string
 	OverflowPrompt string
 	Fallback       string
+	// TenantStatus and TerminatesAt are the tenant's: a terminated tenant,
+	// or one past the end date of its termination, is not routed (PRV-2).
+	TenantStatus string
+	TerminatesAt *time.Time
 }
 
 // SnapshotTree is the current version of a tree.
@@ -448,7 +453,8 @@ func (s *Store) RoutingSnapshot(ctx context.Context) (*RoutingSnapshot, error) {
 		err := db.Table("numbers n").
 			Select(`n.id, n.tenant_id, n.e164, t.time_zone, n.status, COALESCE(n.tree_id, 0) AS tree_id,
 				COALESCE(rt.tree_key, '') AS tree_key, n.max_cps, n.max_concurrent, n.overflow,
-				COALESCE(p.sha256, '') AS overflow_prompt, n.fallback`).
+				COALESCE(p.sha256, '') AS overflow_prompt, n.fallback,
+				t.status AS tenant_status, t.terminates_at`).
 			Joins("JOIN tenants t ON t.id = n.tenant_id").
 			Joins("LEFT JOIN routing_trees rt ON rt.id = n.tree_id").
 			Joins("LEFT JOIN prompts p ON p.id = n.overflow_prompt_id").

@@ -228,7 +228,8 @@ func TestRoutingGenerationAndSnapshot(t *testing.T) {
 		}
 		got := snap.Numbers[0]
 		want := store.RoutedNumber{ID: n.ID, TenantID: acme.ID, E164: "+3221110000", TimeZone: "Europe/Paris", Status: store.NumberActive,
-			TreeID: tr.ID, TreeKey: "main", MaxCPS: 2.5, MaxConcurrent: 10, Overflow: store.OverflowAnnouncement, OverflowPrompt: p.SHA256, Fallback: "+3229999999"}
+			TreeID: tr.ID, TreeKey: "main", MaxCPS: 2.5, MaxConcurrent: 10, Overflow: store.OverflowAnnouncement, OverflowPrompt: p.SHA256, Fallback: "+3229999999",
+			TenantStatus: acme.Status}
 		if got != want {
 			t.Errorf("routed number =\n%+v\nwant\n%+v", got, want)
 		}
