@@ -34,6 +34,7 @@ call:
 ## test: the whole suite, as CI runs it (see .ci/run for the set-up).
 test:
 	$(GO) vet ./...
+	$(GO) vet -tags bench ./test/bench/
 	$(GO) test $(TEST_FLAGS) ./...
 
 ## test-short: pure unit tests only (no external parts).

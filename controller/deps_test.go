@@ -4,15 +4,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/vmsplatform/vms/internal/testenv"
 )
 
 // The controller must not know SQL, the portal or a particular engine:
 // it reaches them only through the interfaces it declares.
 func TestDependencies(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not found")
-	}
+	goBin := testenv.LookPath(t, "go")
 	out, err := exec.Command(goBin, "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

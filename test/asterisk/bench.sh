@@ -28,5 +28,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: must run as root (Asterisk runs in a chroot)" >&2; exit 1; }
 command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
-export VMS_BENCH=1
-exec go test -v -count=1 -run '^TestCallLoad$' -timeout 0 ./test/bench/
+exec go test -tags bench -v -count=1 -run '^TestCallLoad$' -timeout 0 ./test/bench/

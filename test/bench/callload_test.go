@@ -1,3 +1,5 @@
+//go:build bench
+
 // Package bench measures how many new calls per second the real Asterisk
 // holds through VMS's ARI path, against the plain-dialplan Dial() of the
 // same calls on the same Asterisk (issue "Calls through a real Asterisk"):
@@ -6,7 +8,7 @@
 // no failure, and the ARI/plain ratios against the aims.
 //
 // It owns the bench only: it runs the real ari driver and controller as
-// VMS does, and never changes them. It is opt-in (VMS_BENCH=1) because a
+// VMS does, and never changes them. It is built only with the tag "bench" because a
 // run takes minutes and both cores; `make bench-calls` and
 // test/asterisk/bench.sh are the entry points. See docs/performance.md.
 package bench
@@ -99,9 +101,6 @@ func readSettings(t *testing.T) settings {
 // (INVITE → 200 OK) p50/p95, then each path's highest rate held for the
 // whole hold time with no failure and the ARI/plain ratios.
 func TestCallLoad(t *testing.T) {
-	if os.Getenv("VMS_BENCH") == "" {
-		t.Skip("call-load bench, not a test: opt in with VMS_BENCH=1 (make bench-calls, test/asterisk/bench.sh)")
-	}
 	s := readSettings(t)
 	dest := sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer, NoTrace: true})
 	ports := map[string]int{}
