@@ -44,7 +44,7 @@ func (s *Server) renderLogin(c echo.Context, status int, data map[string]any) er
 	if err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: loginCSRF, Value: tok, Path: "/login", HttpOnly: true,
+	c.SetCookie(&http.Cookie{Name: loginCSRF, Value: tok, Path: "/", HttpOnly: true,
 		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
 	data["LoginCSRF"] = tok
 	return s.render(c, status, "login.html", data)
