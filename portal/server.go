@@ -53,6 +53,13 @@ type Config struct {
 	// Now is the clock; nil means time.Now. Tests inject one to expire
 	// sessions without waiting.
 	Now func() time.Time
+	// Emails answers and closes e-mail contacts from the agent desktop;
+	// nil: the desktop lists e-mails but cannot reply to or close them.
+	Emails EmailDesk
+
+	// EventStreamMax ends a live-update stream after this long; the
+	// browser reconnects at once, which checks its session again.
+	EventStreamMax time.Duration
 }
 
 // Defaults returns the contract's defaults.
@@ -66,6 +73,7 @@ func Defaults() Config {
 		LoginLock:        15 * time.Minute,
 		LoginLinkTTL:     72 * time.Hour,
 		NetworkRegion:    "BE",
+		EventStreamMax:   10 * time.Minute,
 	}
 }
 
@@ -117,6 +125,9 @@ func New(cfg Config, st *store.Store, mailer Mailer, log *slog.Logger, reg *prom
 	}
 	if cfg.NetworkRegion == "" {
 		cfg.NetworkRegion = d.NetworkRegion
+	}
+	if cfg.EventStreamMax <= 0 {
+		cfg.EventStreamMax = d.EventStreamMax
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
