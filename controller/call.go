@@ -38,6 +38,8 @@ type call struct {
 	hops   int
 	legSeq int
 	pbSeq  int
+	// queueSeq counts the groups the call queued in.
+	queueSeq int
 
 	ringing    bool // Ring sent to the caller
 	answered   bool // the caller's channel is answered
@@ -212,10 +214,7 @@ func (k *call) destination(d routing.Decision) (*routing.Decision, error) {
 	case routing.TypeTree:
 		return k.handOver(n)
 	case routing.TypeGroup:
-		// ACD queues come with ACM (a later issue): until then a group is
-		// closed and the call takes the group_closed alternative (TRM-4).
-		k.rec.Destination = "group:" + n.Group
-		return k.alternative(n, routing.OutcomeGroupClosed)
+		return k.queue(n)
 	case routing.TypeVoicemail:
 		k.rec.Destination = "voicemail:" + n.ID
 		return nil, k.voicemail(n)

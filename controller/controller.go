@@ -90,6 +90,11 @@ type Config struct {
 	// RecordQueue bounds the call records waiting for the store (oldest
 	// dropped first when the store is down for long); default 10,000.
 	RecordQueue int
+	// Queue is the contact centre of group destinations (ACM-2..4); nil
+	// makes every group closed (the call takes its group_closed
+	// alternative). When it also implements Presence, the controller
+	// feeds it the agents' phone registrations from the engine.
+	Queue Queue
 }
 
 // withDefaults returns cfg with every zero field set.
@@ -305,6 +310,9 @@ type Controller struct {
 	partners map[engine.ChannelID]engine.ChannelID
 
 	fallbackKick chan struct{}
+	// presence follows the agents' phones; nil without a Queue that
+	// implements Presence or an engine that reports endpoint states.
+	presence *presence
 }
 
 // New returns a Controller. records may be nil (records are then only
@@ -332,6 +340,11 @@ func New(cfg Config, eng engine.Engine, routes Routes, records Records, log *slo
 		fallbackKick: make(chan struct{}, 1),
 	}
 	c.records = newRecordWriter(records, cfg.RecordQueue, log)
+	if p, ok := cfg.Queue.(Presence); ok {
+		if w, ok := eng.(engine.EndpointWatcher); ok {
+			c.presence = newPresence(p, w, cfg.CommandTimeout, log)
+		}
+	}
 	return c, nil
 }
 
@@ -362,6 +375,13 @@ func (c *Controller) Run(ctx context.Context) error {
 				c.syncFallbacks(ctx, fs, src)
 			}()
 		}
+	}
+	if c.presence != nil {
+		aux.Add(1)
+		go func() {
+			defer aux.Done()
+			c.presence.run(ctx)
+		}()
 	}
 	inbox := c.eng.Inbox()
 	for {
@@ -407,10 +427,15 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 		case c.fallbackKick <- struct{}{}:
 		default:
 		}
+		// Endpoint events of the time away are lost, and a restarted
+		// engine forgot the watches.
+		c.Refresh()
 	case engine.Disconnected:
 		c.log.Warn("engine disconnected", slog.Any("err", ev.Err))
 	case engine.EndpointStateChanged:
-		// Agent presence belongs to ACD (a later issue).
+		if c.presence != nil {
+			c.presence.changed(ev)
+		}
 	case engine.ChannelHungup:
 		// An adopted channel that ended between the engine's listing and
 		// the adoption's subscription: end its partner, whose own hang-up
