@@ -60,6 +60,10 @@ type UASOptions struct {
 	// NoTrace turns the message trace off (for load runs); Invites then
 	// returns nothing.
 	NoTrace bool
+	// Phone makes the peer behave like an agent's phone: it answers the
+	// OPTIONS Asterisk qualifies contacts with (200 OK), and in Answer
+	// mode it answers in PCMU, the codec VMS offers agents besides opus.
+	Phone bool
 }
 
 // Invite is an INVITE a UAS peer received (retransmissions counted once).
@@ -129,7 +133,10 @@ func startUAS(t testing.TB, sipp, name string, port int, opts UASOptions) (*UASP
 	t.Helper()
 	dir := t.TempDir()
 	p := &UASPeer{Port: port, Mode: opts.Mode, dir: dir, trace: filepath.Join(dir, "messages.log")}
-	scenario := renderScenario(t, dir, name, struct{ HoldMs int64 }{opts.Hold.Milliseconds()})
+	scenario := renderScenario(t, dir, name, struct {
+		HoldMs int64
+		Phone  bool
+	}{opts.Hold.Milliseconds(), opts.Phone})
 	mp := freeMediaPort(t)
 	args := []string{
 		"-sf", scenario,
