@@ -46,6 +46,7 @@ func convert(rs *store.RoutingSnapshot) *Snapshot {
 		Lists:      map[uint]map[string]map[string]bool{},
 		Sites:      map[uint]map[string]bool{},
 		Prompts:    map[uint]map[string]string{},
+		Groups:     map[uint]map[string]bool{},
 	}
 	for _, n := range rs.Numbers {
 		snap.Numbers = append(snap.Numbers, Number{
@@ -88,6 +89,12 @@ func convert(rs *store.RoutingSnapshot) *Snapshot {
 			snap.Prompts[p.TenantID] = map[string]string{}
 		}
 		snap.Prompts[p.TenantID][p.Name] = p.SHA256
+	}
+	for _, g := range rs.Groups {
+		if snap.Groups[g.TenantID] == nil {
+			snap.Groups[g.TenantID] = map[string]bool{}
+		}
+		snap.Groups[g.TenantID][g.Key] = true
 	}
 	return snap
 }

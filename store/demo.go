@@ -20,6 +20,11 @@ const (
 	DemoNumber     = "+3225550100"
 	DemoUserEmail  = "demo@vms.local"
 	DemoTreeKey    = "main"
+	// The demo contact centre (ACM): a group, its agent and a pause reason.
+	DemoGroupKey    = "sales"
+	DemoGroupEmail  = "sales@demo.example"
+	DemoAgentEmail  = "agent@demo.example"
+	DemoPauseReason = "lunch"
 )
 
 // DemoTree returns the demo routing tree: VIP callers reach a direct line;
@@ -55,8 +60,11 @@ func DemoTree() routing.Tree {
 
 // SeedDemo creates the demo customer "Demo NV" (Classic, active) with the
 // number +3225550100 routed by DemoTree, its prompts, a VIP list, a site
-// and a tenant administrator demo@vms.local without a password. It does
-// nothing when the demo customer exists already.
+// a tenant administrator demo@vms.local without a password and, for the
+// contact centre option, a group "sales" (mail at sales@demo.example), the
+// pause reason "lunch" and an agent agent@demo.example (level 5 in sales,
+// without a password). It does nothing when the demo customer exists
+// already.
 func SeedDemo(ctx context.Context, s *Store) error {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Tenant{}).Where("name = ?", DemoTenantName).Count(&n).Error; err != nil {
@@ -76,7 +84,7 @@ func SeedDemo(ctx context.Context, s *Store) error {
 	}
 	err = s.Tx(ctx, func(tx *Store) error {
 		now := tx.now()
-		t := &Tenant{Name: DemoTenantName, Formula: "Classic", Status: TenantActive, ActivatedAt: &now}
+		t := &Tenant{Name: DemoTenantName, Formula: "Classic", Options: "acm", Status: TenantActive, ActivatedAt: &now}
 		if err := tx.CreateTenant(ctx, System, t); err != nil {
 			return err
 		}
@@ -115,13 +123,37 @@ func SeedDemo(ctx context.Context, s *Store) error {
 		if err := tx.CreateNumber(ctx, System, num); err != nil {
 			return err
 		}
-		_, err := tx.SetNumberRouting(ctx, System, t.ID, num.ID, NumberRouting{TreeID: &rt.ID, MaxCPS: 5, MaxConcurrent: 30, Overflow: OverflowBusy, Fallback: "+3225550111"})
-		return err
+		if _, err := tx.SetNumberRouting(ctx, System, t.ID, num.ID, NumberRouting{TreeID: &rt.ID, MaxCPS: 5, MaxConcurrent: 30, Overflow: OverflowBusy, Fallback: "+3225550111"}); err != nil {
+			return err
+		}
+		return seedDemoACD(ctx, tx, t.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("store: seed demo: %w", err)
 	}
 	return nil
+}
+
+// seedDemoACD creates the demo contact centre of the tenant.
+func seedDemoACD(ctx context.Context, tx *Store, tenantID uint) error {
+	g := DefaultAgentGroup(tenantID)
+	g.Key, g.Name, g.Email = DemoGroupKey, "Sales", ptr(DemoGroupEmail)
+	if err := tx.CreateAgentGroup(ctx, System, &g); err != nil {
+		return err
+	}
+	if err := tx.CreatePauseReason(ctx, System, &PauseReason{TenantID: tenantID, Name: DemoPauseReason}); err != nil {
+		return err
+	}
+	u := &User{TenantID: &tenantID, Email: DemoAgentEmail, Name: "Demo Agent", Role: "agent"}
+	if err := tx.CreateUser(ctx, System, u); err != nil {
+		return err
+	}
+	ag := &Agent{TenantID: tenantID, UserID: u.ID, Name: u.Name, MaxEmails: DefaultMaxEmails}
+	if err := tx.CreateAgent(ctx, System, ag); err != nil {
+		return err
+	}
+	_, err := tx.SetMembership(ctx, System, tenantID, ag.ID, g.ID, 5)
+	return err
 }
 
 // toneWAV returns a RIFF/WAVE file (PCM, 8 kHz, 16-bit, mono) holding a

@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{ID: "0001_initial", Up: m0001Initial},
 	{ID: "0002_routing", Up: m0002Routing},
+	{ID: "0003_acd", Up: m0003ACD},
 }
 
 // schemaMigration is the bookkeeping row of an applied migration.

@@ -389,6 +389,14 @@ type RoutingSnapshot struct {
 	Lists      []SnapshotList
 	Sites      []Site
 	Prompts    []SnapshotPrompt
+	// Groups are the ACM groups trees may queue in (ACM-2).
+	Groups []SnapshotGroup
+}
+
+// SnapshotGroup names an ACM group of a tenant.
+type SnapshotGroup struct {
+	ID, TenantID uint
+	Key          string
 }
 
 // RoutedNumber is a number as routing sees it. Refused numbers are left
@@ -492,6 +500,10 @@ func (s *Store) RoutingSnapshot(ctx context.Context) (*RoutingSnapshot, error) {
 		if err != nil {
 			return fmt.Errorf("prompts: %w", err)
 		}
+		err = db.Model(&AgentGroup{}).Select("id, tenant_id, group_key AS key").Order("tenant_id, group_key").Scan(&snap.Groups).Error
+		if err != nil {
+			return fmt.Errorf("groups: %w", err)
+		}
 		return nil
 	}, opts...)
 	if err != nil {
@@ -500,8 +512,8 @@ func (s *Store) RoutingSnapshot(ctx context.Context) (*RoutingSnapshot, error) {
 	return snap, nil
 }
 
-// RoutingRefs returns the names of the tenant's prompts, trees (keys) and
-// caller lists, for validating a tree (TRM-5) with routing.RefSet.
+// RoutingRefs returns the names of the tenant's prompts, trees (keys),
+// caller lists and ACM groups (keys), for validating a tree (TRM-5) with routing.RefSet.
 func (s *Store) RoutingRefs(ctx context.Context, tenantID uint) (routing.RefSet, error) {
 	refs := routing.RefSet{Prompts: map[string]bool{}, Trees: map[string]bool{}, Lists: map[string]bool{}, Groups: map[string]bool{}}
 	db := s.db.WithContext(ctx)
@@ -525,6 +537,13 @@ func (s *Store) RoutingRefs(ctx context.Context, tenantID uint) (routing.RefSet,
 	}
 	for _, n := range names {
 		refs.Lists[n] = true
+	}
+	names = nil
+	if err := db.Model(&AgentGroup{}).Where("tenant_id = ?", tenantID).Pluck("group_key", &names).Error; err != nil {
+		return refs, fmt.Errorf("store: routing refs: %w", err)
+	}
+	for _, n := range names {
+		refs.Groups[n] = true
 	}
 	return refs, nil
 }
