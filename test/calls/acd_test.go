@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +29,8 @@ const (
 	phoneAnswer   = "answer"
 	phoneBusy     = "busy"
 	phoneNoAnswer = "noanswer"
-	phoneNone     = "" // no phone: the endpoint has no contact (never registered)
+	phoneGoing    = "going" // answers, until the test stops it
+	phoneNone     = ""      // no phone: the endpoint has no contact (never registered)
 )
 
 // acdEnv is one Asterisk with agents' PJSIP endpoints, their phones, a
@@ -71,8 +73,16 @@ func startACD(t *testing.T, groups []center.Group, agents []acdAgent) *acdEnv {
 	e.phones[phoneAnswer] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer, Phone: true})
 	e.phones[phoneBusy] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Busy, Phone: true})
 	e.phones[phoneNoAnswer] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.NoAnswer, Phone: true})
+	e.phones[phoneGoing] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer, Phone: true})
 	e.ast = astertest.Start(t, astertest.Options{
 		Destinations: []astertest.Destination{{Name: "dest-answer", Port: e.peers[peerAnswer].Port}},
+		Files: map[string]string{
+			// The test root has no music files: classes over the stock
+			// prompts, and a log that says when music starts and stops.
+			"musiconhold.conf": "[general]\n\n[default]\nmode = files\ndirectory = /usr/share/asterisk/sounds/en_US_f_Allison/digits\n\n" +
+				"[queue-test]\nmode = files\ndirectory = /usr/share/asterisk/sounds/en_US_f_Allison/digits\n",
+			"logger.conf": "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\nmessages.log => notice,warning,error,verbose(3)\n",
+		},
 	})
 	dir := center.Directory{Groups: groups}
 	for _, a := range agents {
@@ -190,6 +200,40 @@ func (e *acdEnv) startVMS(t *testing.T) {
 	}
 }
 
+// messages returns Asterisk's messages log.
+func (e *acdEnv) messages(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.ast.Dir, "log", "messages.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// mediaOf reads from Asterisk's log what the channel that got music of
+// class first heard: "music", "stop" (of the music) and "play <file>".
+func mediaOf(log, class string) string {
+	_, rest, ok := strings.Cut(log, "Started music on hold, class '"+class+"', on channel '")
+	if !ok {
+		return "no music of class " + class
+	}
+	ch, _, _ := strings.Cut(rest, "'")
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		switch {
+		case strings.Contains(line, "Started music on hold") && strings.Contains(line, "'"+ch+"'"):
+			out = append(out, "music")
+		case strings.Contains(line, "Stopped music on hold on "+ch):
+			out = append(out, "stop")
+		case strings.Contains(line, "<"+ch+"> Playing '"):
+			_, f, _ := strings.Cut(line, "Playing '")
+			f, _, _ = strings.Cut(f, ".")
+			out = append(out, "play "+f)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 // agent returns an agent's live status in the center.
 func (e *acdEnv) agent(t *testing.T, id acd.AgentID) center.AgentStatus {
 	t.Helper()
@@ -299,21 +343,22 @@ func TestACD(t *testing.T) {
 		t.Skip("real Asterisk and SIPp: not in -short")
 	}
 	t.Parallel()
-	group := func(id, key string, mod func(*acd.GroupConfig)) center.Group {
+	group := func(id, key string, mod func(*center.Group)) center.Group {
 		g := center.Group{ID: acd.GroupID(id), TenantID: 1, Key: key, Name: key,
 			Config: acd.GroupConfig{RingTimeout: 5 * time.Second, MaxWait: time.Minute}, AnnounceEvery: time.Second}
 		if mod != nil {
-			mod(&g.Config)
+			mod(&g)
 		}
 		return g
 	}
 	e := startACD(t, []center.Group{
 		group("101", "levels", nil),
 		group("102", "busy", nil),
-		group("103", "noanswer", func(c *acd.GroupConfig) { c.RingTimeout = 2 * time.Second }),
+		group("103", "noanswer", func(g *center.Group) { g.Config.RingTimeout = 2 * time.Second }),
 		group("104", "unregistered", nil),
 		group("105", "nobody", nil),
-		group("106", "maxwait", func(c *acd.GroupConfig) { c.MaxWait = 2 * time.Second }),
+		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 7 * time.Second; g.MOHClass = "queue-test" }),
+		group("107", "phonegone", nil),
 	}, []acdAgent{
 		{id: 21, group: "101", level: 3, phone: phoneAnswer, login: true},
 		{id: 22, group: "101", level: 8, phone: phoneAnswer, login: true},
@@ -325,6 +370,8 @@ func TestACD(t *testing.T) {
 		{id: 28, group: "104", level: 1, phone: phoneAnswer, login: true},
 		{id: 29, group: "105", level: 5, phone: phoneAnswer, login: false},
 		{id: 30, group: "106", level: 5, phone: phoneNone, login: true},
+		{id: 31, group: "107", level: 9, phone: phoneGoing, login: true},
+		{id: 32, group: "107", level: 1, phone: phoneAnswer, login: true},
 	})
 	const caller = "0477123456"
 
@@ -385,6 +432,24 @@ func TestACD(t *testing.T) {
 		e.expectAgentAnswered(t, res, d, 28, phoneAnswer, "group:unregistered=answered", "agent:28=answered")
 	})
 
+	t.Run("agent whose phone went away skipped", func(t *testing.T) {
+		t.Parallel()
+		const id = 66
+		d := e.routeGroup(t, id, "phonegone")
+		// The phone stops answering Asterisk's qualify: the endpoint goes
+		// offline and the center learns it from the endpoint's event.
+		e.phones[phoneGoing].Stop()
+		deadline := time.Now().Add(10 * time.Second)
+		for e.agent(t, "31").View.Registered {
+			if time.Now().After(deadline) {
+				t.Fatal("agent 31 still registered after its phone went away")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		res := e.call(t, caller, d, 3*time.Second, "")
+		e.expectAgentAnswered(t, res, d, 32, phoneAnswer, "group:phonegone=answered", "agent:32=answered")
+	})
+
 	t.Run("no agent logged in overflows", func(t *testing.T) {
 		t.Parallel()
 		const id = 64
@@ -403,8 +468,17 @@ func TestACD(t *testing.T) {
 		t.Parallel()
 		const id = 65
 		d := e.routeGroup(t, id, "maxwait")
-		res := e.call(t, caller, d, 5*time.Second, "")
+		res := e.call(t, caller, d, 10*time.Second, "")
 		r := e.expectAnswered(t, res, d, num(peerAnswer, id), "+32477123456")
 		expectLegs(t, r, "group_timeout", controller.OutcomeAnswered)
+		// The caller heard the group's music, then the position
+		// announcement (the music stops for it and comes back after it:
+		// the prompt lasts about 5 s), and no music once it left the
+		// queue for the overflow destination.
+		got := mediaOf(e.messages(t), "queue-test")
+		want := "music,stop,play queue-youarenext,music,stop"
+		if got != want {
+			t.Errorf("the waiting caller heard %s, want %s", got, want)
+		}
 	})
 }
