@@ -815,8 +815,12 @@ func (k *contactRec) status(now time.Time) ContactStatus {
 // Snapshot returns the live state of tenant tenantID.
 func (s *Service) Snapshot(tenantID uint) Snapshot {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snapshotLocked(tenantID)
+	s.tickLocked(nil) // bring the Center's clock to now
+	snap := s.snapshotLocked(tenantID)
+	s.mu.Unlock()
+	s.poke()
+	s.deliverEmails()
+	return snap
 }
 
 func (s *Service) snapshotLocked(tenantID uint) Snapshot {
@@ -914,6 +918,7 @@ func (s *Service) History(tenantID uint) []Sample {
 func (s *Service) sample(at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tickLocked(nil) // bring the Center's clock to now; Run delivers
 	tenants := map[uint]*Sample{}
 	get := func(t uint) *Sample {
 		if tenants[t] == nil {
