@@ -2,17 +2,19 @@
 // goroutine per inbound call reads the call's engine events, asks the
 // call's compiled routing.Plan where to go, and carries the decision out
 // over an engine.Engine — ring a number and bridge it, play an announcement,
-// run a DTMF menu, hand over to another tree, fall back to the next
-// alternative when a destination is busy, does not answer or cannot be
-// reached (TRM-1..9, NUM-3, NUM-5, ENG-1, ENG-3).
+// run a DTMF menu, hand over to another tree, queue the caller in an ACD
+// group until an agent answers, fall back to the next alternative when a
+// destination is busy, does not answer or cannot be reached, or a group
+// overflows (TRM-1..9, NUM-3, NUM-5, ENG-1, ENG-3, ACM-2..4).
 //
 // The package owns the life of a call from arrival to its call record
 // (TRM-8), surge protection per number (NUM-5), the static fallback kept in
 // the engine for when VMS is away (ENG-3) and the adoption of calls that
-// stayed up while VMS restarted. It reaches routes and the call-record
-// store only through the small interfaces it declares (Routes, Records,
-// FallbackSource); it must not import store, portal or SQL, nor any engine
-// driver.
+// stayed up while VMS restarted, and feeds the contact centre the agents'
+// phone presence. It reaches routes, the contact centre and the
+// call-record store only through the small interfaces it declares
+// (Routes, Queue, Presence, Records, FallbackSource); it must not import
+// store, portal or SQL, nor any engine driver.
 package controller
 
 import (
@@ -280,14 +282,16 @@ type CallRecord struct {
 	Legs []Leg
 }
 
-// Leg is one outbound leg of a call.
+// Leg is one outbound leg of a call. A call queued in an ACD group has a
+// leg for its wait in the group (Destination "group:<key>", ended by the
+// answer or the overflow) and one per agent rung ("agent:<id>").
 type Leg struct {
-	Destination string // E.164
+	Destination string // E.164, "group:<key>" or "agent:<id>"
 	NodeID      string
 	StartedAt   time.Time
 	AnsweredAt  *time.Time
 	EndedAt     time.Time
-	Outcome     string // answered, busy, no_answer, unreachable, rejected, cancelled
+	Outcome     string // answered, busy, no_answer, unreachable, rejected, cancelled; group legs: answered, abandoned or the overflow's routing outcome (group_timeout, group_closed)
 	Cause       int    // Q.850 cause when the engine reported one
 }
 

@@ -193,7 +193,6 @@ func (k *call) nextQueued(deadline time.Time, decisions <-chan center.Decision) 
 // (bridged with the agent and ended); otherwise the caller waits on.
 func (k *call) offer(w *queued, a *acd.Assignment) (done bool, err error) {
 	q := k.c.cfg.Queue
-	n, _ := strconv.ParseUint(string(a.Agent), 10, 64)
 	dest := "agent:" + string(a.Agent)
 	k.legSeq++
 	id := engine.ChannelID(string(k.in) + legMark + strconv.Itoa(k.legSeq))
@@ -208,6 +207,21 @@ func (k *call) offer(w *queued, a *acd.Assignment) (done bool, err error) {
 	if timeout <= 0 {
 		timeout = k.c.cfg.DefaultRingTimeout
 	}
+	noAnswer := func(outcome string, why string) (bool, error) {
+		leg.Outcome = outcome
+		record()
+		k.step(w.node.ID, "agent "+string(a.Agent)+" "+why+"; the caller waits on")
+		if err := q.NoAnswer(w.id); err != nil {
+			k.log.Warn("report no answer", slog.Any("err", err))
+		}
+		return false, nil
+	}
+	// Agent ids are the store's row ids (see center.Endpoint).
+	n, perr := strconv.ParseUint(string(a.Agent), 10, 0)
+	if perr != nil {
+		k.log.Error("agent id is not a number", slog.String("agent", string(a.Agent)))
+		return noAnswer(LegUnreachable, "has no phone")
+	}
 	k.ev.Add(id)
 	k.curLeg = id
 	defer func() { k.curLeg = "" }()
@@ -220,15 +234,6 @@ func (k *call) offer(w *queued, a *acd.Assignment) (done bool, err error) {
 		Formats:  AgentFormats,
 	})
 	cancel()
-	noAnswer := func(outcome string, why string) (bool, error) {
-		leg.Outcome = outcome
-		record()
-		k.step(w.node.ID, "agent "+string(a.Agent)+" "+why+"; the caller waits on")
-		if err := q.NoAnswer(w.id); err != nil {
-			k.log.Warn("report no answer", slog.Any("err", err))
-		}
-		return false, nil
-	}
 	if err != nil {
 		k.ev.Remove(id)
 		k.log.Warn("originate to agent failed", slog.String("agent", string(a.Agent)), slog.Any("err", err))

@@ -78,6 +78,13 @@ type acdHarness struct {
 	*harness
 	svc   *center.Service
 	clock *fakeClock
+	dir   center.Directory
+}
+
+// testAgent is an agent of the sales group.
+func testAgent(id acd.AgentID, n uint, lv acd.Level) center.Agent {
+	return center.Agent{ID: id, TenantID: 7, UserID: n, Name: "agent " + string(id), Endpoint: center.Endpoint(n),
+		Config: acd.AgentConfig{ID: id, Groups: map[acd.GroupID]acd.Level{salesGroup: lv}}}
 }
 
 // newACD runs a controller whose Queue is a real center.Service with the
@@ -92,12 +99,9 @@ func newACD(t *testing.T, tr routing.Tree, group func(*center.Group), online ...
 	if group != nil {
 		group(&g)
 	}
-	agent := func(id acd.AgentID, n uint, lv acd.Level) center.Agent {
-		return center.Agent{ID: id, TenantID: 7, UserID: n, Name: "agent " + string(id), Endpoint: center.Endpoint(n),
-			Config: acd.AgentConfig{ID: id, Groups: map[acd.GroupID]acd.Level{salesGroup: lv}}}
-	}
-	if err := svc.Apply(center.Directory{Groups: []center.Group{g},
-		Agents: []center.Agent{agent(agentLow, 11, 5), agent(agentHigh, 12, 9)}}); err != nil {
+	dir := center.Directory{Groups: []center.Group{g},
+		Agents: []center.Agent{testAgent(agentLow, 11, 5), testAgent(agentHigh, 12, 9)}}
+	if err := svc.Apply(dir); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,7 +112,7 @@ func newACD(t *testing.T, tr routing.Tree, group func(*center.Group), online ...
 	var h *harness
 	h = newHarness(t, tr, func(cfg *Config, hh *harness) {
 		cfg.Queue = svc
-		for _, ph := range []string{phoneLow, phoneHigh} {
+		for _, ph := range append([]string{phoneLow, phoneHigh}, online...) {
 			st := engine.EndpointOffline
 			if slices.Contains(online, ph) {
 				st = engine.EndpointOnline
@@ -122,7 +126,7 @@ func newACD(t *testing.T, tr routing.Tree, group func(*center.Group), online ...
 			}
 		}
 	})
-	a := &acdHarness{harness: h, svc: svc, clock: clk}
+	a := &acdHarness{harness: h, svc: svc, clock: clk, dir: dir}
 	// The engine connects: presence watches the agents' phones.
 	h.fake.Reconnect()
 	for _, ph := range online {
@@ -310,13 +314,26 @@ func TestQueueUnregisteredAgentSkipped(t *testing.T) {
 	a.waitAgent("agent 12 unregistered", func(s center.AgentStatus) bool { return s.ID != agentHigh || !s.View.Registered })
 }
 
-// After a change of agents, Refresh watches the new agents' phones.
+// After a change of agents, Refresh watches the new agents' phones: an
+// agent added later whose phone was registered all along becomes
+// registered (no endpoint event tells it).
 func TestPresenceRefresh(t *testing.T) {
 	t.Parallel()
-	a := newACD(t, salesTree(), nil)
-	a.fake.SetEndpointState(phoneLow, engine.EndpointOnline) // nobody watches it yet: ignored or not, Refresh reads it
+	const newAgent = acd.AgentID("13")
+	phone := "PJSIP/" + center.Endpoint(13)
+	a := newACD(t, salesTree(), nil, phone)
+	dir := a.dir
+	dir.Agents = append(dir.Agents, testAgent(newAgent, 13, 5))
+	if err := a.svc.Apply(dir); err != nil {
+		t.Fatal(err)
+	}
+	if a.agent(newAgent).View.Registered {
+		t.Fatal("new agent registered before Refresh")
+	}
 	a.c.Refresh()
-	a.waitAgent("agent 11 registered", func(s center.AgentStatus) bool { return s.ID != agentLow || s.View.Registered })
+	a.waitAgent("agent 13 registered", func(s center.AgentStatus) bool { return s.ID != newAgent || s.View.Registered })
+	a.fake.SetEndpointState(phone, engine.EndpointOffline)
+	a.waitAgent("agent 13 unregistered", func(s center.AgentStatus) bool { return s.ID != newAgent || !s.View.Registered })
 }
 
 // ACM-4: no agent logged in: the group refuses the call and the caller
