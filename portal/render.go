@@ -170,6 +170,16 @@ func navFor(p access.Principal) []navItem {
 			navItem{"Users", t + "/users"},
 			navItem{"Audit log", t + "/audit"})
 	}
+	if p.TenantID != nil {
+		switch p.Role {
+		case access.Agent:
+			items = append(items, navItem{"Desk", "/desk"})
+		case access.Supervisor:
+			items = append(items, navItem{"Desk", "/desk"}, navItem{"Supervisor", fmt.Sprintf("/tenants/%d/supervisor", *p.TenantID)})
+		default:
+			items = append(items, navItem{"Supervisor", fmt.Sprintf("/tenants/%d/supervisor", *p.TenantID)})
+		}
+	}
 	items = append(items, navItem{"API", "/api/docs"}, navItem{"Account", "/account"})
 	return items
 }

@@ -29,6 +29,8 @@ func (s *Server) registerResources(api *apiRouter, web *echo.Group) {
 	s.registerUsers(api, web)
 	s.registerAudit(api, web)
 	s.registerRouting(api, web)
+	s.registerDesk(api, web)
+	s.registerSupervisor(api, web)
 }
 
 // Limits of free-text input, matching the store's column sizes.

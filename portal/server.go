@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vmsplatform/vms/center"
 	"github.com/vmsplatform/vms/mail"
 	"github.com/vmsplatform/vms/store"
 )
@@ -57,6 +58,18 @@ type Config struct {
 	// nil: the desktop lists e-mails but cannot reply to or close them.
 	Emails EmailDesk
 
+	// Center is the live contact centre of this process (agent desktop,
+	// supervisor screen); nil when none runs: those pages then say so.
+	Center *center.Service
+	// Provisioner creates the agents' softphone endpoints in the media
+	// engine; nil disables the desktop's built-in softphone.
+	Provisioner EndpointProvisioner
+	// SIPWebSocketURL is where browsers reach the media engine's SIP over
+	// WebSocket transport (e.g. wss://pbx.example.net:8089/ws).
+	SIPWebSocketURL string
+	// SIPDomain is the domain of the agents' SIP URIs; the host of
+	// SIPWebSocketURL when empty.
+	SIPDomain string
 	// EventStreamMax ends a live-update stream after this long; the
 	// browser reconnects at once, which checks its session again.
 	EventStreamMax time.Duration
@@ -80,6 +93,12 @@ func Defaults() Config {
 // Mailer sends e-mail; *mail.SMTP is the production implementation.
 type Mailer interface {
 	Send(ctx context.Context, m mail.Message) error
+}
+
+// EndpointProvisioner creates or updates a SIP endpoint in the media
+// engine (the agents' softphones); the ari driver implements it.
+type EndpointProvisioner interface {
+	ProvisionEndpoint(ctx context.Context, name, password string) error
 }
 
 // Server is the portal. Create it with New and serve Handler().
