@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vmsplatform/vms/center"
 	"github.com/vmsplatform/vms/engine"
 	"github.com/vmsplatform/vms/routing"
 )
@@ -327,6 +328,9 @@ func New(cfg Config, eng engine.Engine, routes Routes, records Records, log *slo
 	}
 	if eng == nil || routes == nil {
 		return nil, errors.New("controller: engine and routes are required")
+	}
+	if svc, ok := cfg.Queue.(*center.Service); ok && svc == nil {
+		cfg.Queue = nil // a nil service: no contact centre
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

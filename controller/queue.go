@@ -45,6 +45,7 @@ type queued struct {
 	node    *routing.Node
 	ticket  *center.Ticket
 	hold    engine.BridgeID // the holding bridge, "" once left
+	moh     bool            // music on hold was started
 	leg     int             // index of the group's leg in the record
 	since   time.Time       // clock of the controller (records)
 	started time.Time       // wall clock (announcement timer)
@@ -316,6 +317,11 @@ func (k *call) enterHold(w *queued) {
 	br := engine.BridgeID("vms-q-" + string(k.in))
 	ctx, cancel := k.c.cmdCtx(k.ctx)
 	err := k.c.eng.CreateBridge(ctx, br, engine.BridgeHolding)
+	if errors.Is(err, engine.ErrConflict) {
+		// Left by a VMS that stopped while the caller waited (the caller
+		// was adopted and routed afresh): use it again.
+		err = nil
+	}
 	if err == nil {
 		w.hold = br
 		err = k.c.eng.AddToBridge(ctx, br, k.in)
@@ -337,6 +343,7 @@ func (k *call) startMOH(w *queued) {
 	}
 	ctx, cancel := k.c.cmdCtx(k.ctx)
 	defer cancel()
+	w.moh = true
 	if err := moh.StartMOH(ctx, k.in, w.group.MOHClass); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		k.log.Warn("start music on hold", slog.Any("err", err))
 	}
@@ -351,13 +358,14 @@ func (k *call) leaveHold(w *queued) {
 		_ = k.c.eng.StopPlayback(ctx, w.announcing)
 		w.announcing = ""
 	}
-	if w.hold == "" {
-		return
-	}
-	if moh, ok := k.c.eng.(engine.MusicOnHold); ok && !k.gone {
+	if moh, ok := k.c.eng.(engine.MusicOnHold); ok && w.moh && !k.gone {
 		if err := moh.StopMOH(ctx, k.in); err != nil && !errors.Is(err, engine.ErrNotFound) {
 			k.log.Warn("stop music on hold", slog.Any("err", err))
 		}
+	}
+	w.moh = false
+	if w.hold == "" {
+		return
 	}
 	if err := k.c.eng.DestroyBridge(ctx, w.hold); err != nil && !errors.Is(err, engine.ErrNotFound) {
 		k.log.Warn("destroy holding bridge", slog.Any("err", err))
@@ -380,8 +388,9 @@ func (k *call) announcePosition(w *queued) {
 	id := engine.PlaybackID(string(k.in) + "-pb" + strconv.Itoa(k.pbSeq))
 	ctx, cancel := k.c.cmdCtx(k.ctx)
 	defer cancel()
-	if moh, ok := k.c.eng.(engine.MusicOnHold); ok {
+	if moh, ok := k.c.eng.(engine.MusicOnHold); ok && w.moh {
 		_ = moh.StopMOH(ctx, k.in)
+		w.moh = false
 	}
 	if err := k.c.eng.Play(ctx, k.in, id, media...); err != nil {
 		if !errors.Is(err, engine.ErrNotFound) {

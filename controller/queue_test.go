@@ -469,3 +469,27 @@ func TestPositionMedia(t *testing.T) {
 		}
 	}
 }
+
+// A caller adopted while it waited (VMS restarted) and routed afresh
+// finds its holding bridge still in the engine: it is used again, and
+// destroyed when an agent answers.
+func TestQueueReusesLeftHoldingBridge(t *testing.T) {
+	t.Parallel()
+	a := newACD(t, salesTree(), nil)
+	a.login(agentHigh)
+	a.fake.SetDestination(phoneHigh, enginetest.Answers)
+	hold := engine.BridgeID("vms-q-fake-in-1") // the Fake's first inbound channel
+	must(t, a.fake.CreateBridge(context.Background(), hold, engine.BridgeHolding))
+	in := a.fake.Call(caller, dialedTo)
+	if in != "fake-in-1" {
+		t.Fatalf("inbound channel %s, want fake-in-1", in)
+	}
+	a.waitFor("caller in the old holding bridge", func() bool { return slices.Contains(a.fake.Members(hold), in) })
+	a.fake.SetEndpointState(phoneHigh, engine.EndpointOnline)
+	a.bridgedLeg(in, phoneHigh)
+	a.waitFor("holding bridge destroyed", func() bool {
+		return a.fake.CreateBridge(context.Background(), hold, engine.BridgeHolding) == nil
+	})
+	a.fake.FarEndHangup(in, engine.CauseNormalClearing)
+	a.record(in)
+}
