@@ -71,6 +71,8 @@ type Client struct {
 	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
 	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
+	presence presence // endpoints watched, subscribed again after a reconnect
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }

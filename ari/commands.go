@@ -306,25 +306,3 @@ func fallbackKey(number string) (string, bool) {
 	}
 	return digits, true
 }
-
-// WatchEndpoint implements engine.EndpointWatcher: it subscribes the
-// application to the endpoint ("PJSIP/agent42") and returns its state.
-func (c *Client) WatchEndpoint(ctx context.Context, endpoint string) (engine.EndpointState, error) {
-	tech, res, ok := strings.Cut(endpoint, "/")
-	if !ok || tech == "" || res == "" {
-		return engine.EndpointUnknown, fmt.Errorf("ari: watch endpoint: %w: want tech/resource, got %q", engine.ErrInvalid, endpoint)
-	}
-	q := url.Values{"eventSource": {"endpoint:" + endpoint}}
-	if err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.cfg.App)+"/subscription", q, nil, nil); err != nil {
-		if errors.Is(err, engine.ErrInvalid) {
-			// 422 "Event source does not exist": no such endpoint.
-			err = fmt.Errorf("%w: %w", engine.ErrNotFound, err)
-		}
-		return engine.EndpointUnknown, fmt.Errorf("ari: watch endpoint %s: %w", endpoint, err)
-	}
-	var ep Endpoint
-	if err := c.do(ctx, http.MethodGet, "/endpoints/"+esc(tech)+"/"+esc(res), nil, nil, &ep); err != nil {
-		return engine.EndpointUnknown, fmt.Errorf("ari: endpoint %s: %w", endpoint, err)
-	}
-	return endpointState(ep.State), nil
-}

@@ -124,6 +124,17 @@ func (c *Client) session(ctx context.Context) (up bool, err error) {
 	}
 	c.log.Info("ari events connected", slog.Bool("initial", initial), slog.Int("adopted", len(rc.Adopted)))
 	c.router.Dispatch(rc)
+	// Endpoint subscriptions are lost when Asterisk restarts: make them
+	// again, beside the reader (presence.go).
+	rewatched := make(chan struct{})
+	go func() {
+		defer close(rewatched)
+		c.rewatch(sctx)
+	}()
+	defer func() {
+		scancel()
+		<-rewatched
+	}()
 
 	ping := time.NewTicker(pingInterval)
 	defer ping.Stop()
@@ -189,7 +200,7 @@ var wantedEvents = []string{
 	"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelHangupRequest",
 	"ChannelDestroyed", "Dial", "ChannelDtmfReceived", "PlaybackStarted",
 	"PlaybackFinished", "ChannelEnteredBridge", "ChannelLeftBridge",
-	"EndpointStateChange", "RecordingStarted", "RecordingFinished", "RecordingFailed",
+	"EndpointStateChange", "ContactStatusChange", "RecordingStarted", "RecordingFinished", "RecordingFailed",
 }
 
 // filterEvents asks Asterisk to send the application only wantedEvents

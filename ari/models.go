@@ -100,6 +100,16 @@ type Message struct {
 	DurationMs  int            `json:"duration_ms"`
 	Peer        *Channel       `json:"peer"`
 	DialStatus  string         `json:"dialstatus"`
+	ContactInfo *ContactInfo   `json:"contact_info"`
+}
+
+// ContactInfo is the contact of a ContactStatusChange: a registration of
+// an endpoint's phone and its reachability (Reachable, Unreachable,
+// Removed, NonQualified, Unknown).
+type ContactInfo struct {
+	URI           string `json:"uri"`
+	ContactStatus string `json:"contact_status"`
+	AOR           string `json:"aor"`
 }
 
 // DecodeMessage decodes one WebSocket message. It fails on malformed JSON

@@ -164,6 +164,22 @@ func (c *Client) translate(m Message) []engine.Event {
 			State:    endpointState(m.Endpoint.State),
 			At:       at,
 		}}
+	case "ContactStatusChange":
+		// A phone registered, unregistered, or answers qualify again or no
+		// more; often before the EndpointStateChange, which does not
+		// follow for every change (see presence.go).
+		if m.Endpoint == nil || m.ContactInfo == nil {
+			return nil
+		}
+		st, ok := contactState(m.ContactInfo.ContactStatus)
+		if !ok {
+			return nil
+		}
+		return []engine.Event{engine.EndpointStateChanged{
+			Endpoint: m.Endpoint.Technology + "/" + m.Endpoint.Resource,
+			State:    st,
+			At:       at,
+		}}
 	case "RecordingStarted", "RecordingFinished", "RecordingFailed":
 		if m.Recording == nil {
 			return nil
