@@ -44,6 +44,7 @@ func (s *Server) routes() *echo.Echo {
 	api.handle(http.MethodDelete, "/tokens/:id", s.apiDeleteToken, apiOp{Summary: "Revoke one of my API tokens", Tag: "account", Status: http.StatusNoContent})
 
 	s.registerResources(api, in)
+	s.registerDeskEmails(api, in)
 	return e
 }
 
