@@ -179,6 +179,13 @@ var authzCases = map[string]authzCase{
 	"GET /tenants/:tid/calls.csv":                                   {kind: tenant},
 	"GET /tenants/:tid/calls/:id":                                   {kind: tenant, obj: "call"},
 
+	// E-mail contacts on the agent desktop: the caller's own agent only.
+	"GET /api/v1/desk/emails":               {kind: self},
+	"GET /api/v1/desk/emails/:id":           {kind: self, obj: "email"},
+	"POST /api/v1/desk/emails/:id/reply":    {kind: self, obj: "email", body: map[string]any{"body": "hijacked"}},
+	"POST /api/v1/desk/emails/:id/close":    {kind: self, obj: "email"},
+	"GET /desk/emails/:id/attachments/:aid": {kind: self, obj: "email"},
+
 	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
 	"GET /api/v1/audit":              {kind: operator},
 	"GET /tenants/:tid/audit":        {kind: tenant},
@@ -230,13 +237,19 @@ func (h *harness) objID(f tenantFixture, obj string) uint {
 		return f.Token
 	case "opuser":
 		return h.OpRW.ID
+	case "email":
+		return h.emailFixture(f).Email
 	}
 	return h.routingObj(f, obj)
 }
 
 // path fills in the route's parameters: tenant tid, object of fixture of.
 func (h *harness) path(route string, tid uint, of tenantFixture, obj string) string {
-	r := strings.NewReplacer(":tid", fmt.Sprint(tid), ":id", fmt.Sprint(h.objID(of, obj)),
+	aid := "0"
+	if strings.Contains(route, ":aid") {
+		aid = fmt.Sprint(h.emailFixture(of).Attachment)
+	}
+	r := strings.NewReplacer(":tid", fmt.Sprint(tid), ":id", fmt.Sprint(h.objID(of, obj)), ":aid", aid,
 		":token", "not-a-real-token", ":hash", "0", ":name", "style.css",
 		":version", "1", ":number", fixtureMember)
 	return r.Replace(route)
