@@ -46,6 +46,19 @@ type Config struct {
 	// Demo seeds a demo customer with a number and a routing tree.
 	Demo bool
 
+	// SIPWebSocketURL is the SIP-over-WebSocket address agents' browser
+	// softphones register at; it defaults to the ARI host's /ws.
+	SIPWebSocketURL string
+
+	// MailinListen is the address of the inbound SMTP listener for group
+	// e-mail addresses; empty disables it.
+	MailinListen string
+	// MailinDomains are the recipient domains accepted (comma-separated);
+	// empty accepts whatever group addresses exist.
+	MailinDomains string
+	// MailinMaxSize is the largest inbound message in bytes.
+	MailinMaxSize int64
+
 	// MetricsToken protects /metrics when set.
 	MetricsToken string
 
@@ -110,6 +123,17 @@ func settings(c *Config) []setting {
 			c.Demo = b
 			return nil
 		}},
+		{env: "VMS_SIP_WS_URL", flag: "sip-ws-url", def: "", help: "SIP-over-WebSocket address agents' softphones register at (default: ws://<ARI host>/ws)", set: str(&c.SIPWebSocketURL)},
+		{env: "VMS_MAILIN_LISTEN", flag: "mailin-listen", def: "", help: "address of the inbound SMTP listener for group e-mail addresses (e.g. :2525); empty disables it", set: str(&c.MailinListen)},
+		{env: "VMS_MAILIN_DOMAINS", flag: "mailin-domains", def: "", help: "comma-separated recipient domains the inbound listener accepts; empty accepts any domain that has a group address", set: str(&c.MailinDomains)},
+		{env: "VMS_MAILIN_MAX_SIZE", flag: "mailin-max-size", def: "26214400", help: "largest inbound e-mail accepted, in bytes", set: func(v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("not a size in bytes of at least 1024: %q", v)
+			}
+			c.MailinMaxSize = n
+			return nil
+		}},
 		{env: "VMS_METRICS_TOKEN", flag: "metrics-token", def: "", help: "bearer token required on /metrics (or VMS_METRICS_TOKEN_FILE); empty leaves it open on the listen address", secret: true, set: str(&c.MetricsToken)},
 		{env: "VMS_BOOTSTRAP_ADMIN", flag: "bootstrap-admin", def: "", help: "create this operator admin (BGC-ADMIN) if none exists and print a first-login link", set: str(&c.BootstrapAdmin)},
 	}
@@ -146,6 +170,15 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (*C
 		c.MediaURL = c.BaseURL
 	}
 	c.MediaURL = strings.TrimRight(c.MediaURL, "/")
+	if c.SIPWebSocketURL == "" && c.ARIURL != "" {
+		if u, err := url.Parse(c.ARIURL); err == nil && u.Host != "" {
+			scheme := "ws"
+			if u.Scheme == "https" {
+				scheme = "wss"
+			}
+			c.SIPWebSocketURL = scheme + "://" + u.Host + "/ws"
+		}
+	}
 	return c, c.Validate()
 }
 
@@ -187,12 +220,33 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("VMS_MEDIA_URL: must be an http(s) URL, got %q", c.MediaURL))
 		}
 	}
+	if c.SIPWebSocketURL != "" {
+		if u, err := url.Parse(c.SIPWebSocketURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("VMS_SIP_WS_URL: must be a ws:// or wss:// URL, got %q", c.SIPWebSocketURL))
+		}
+	}
+	for _, d := range c.mailinDomains() {
+		if strings.ContainsAny(d, "@ \t") {
+			errs = append(errs, fmt.Errorf("VMS_MAILIN_DOMAINS: %q is not a domain name", d))
+		}
+	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("VMS_SMTP_*: %w", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// mailinDomains returns the accepted recipient domains, lower-case.
+func (c *Config) mailinDomains() []string {
+	var out []string
+	for _, d := range strings.Split(c.MailinDomains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -27,7 +27,7 @@ type calls struct {
 	ctl   *controller.Controller
 }
 
-func newCalls(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*calls, error) {
+func newCalls(ctx context.Context, cfg *Config, st *store.Store, cc *contactCenter, log *slog.Logger) (*calls, error) {
 	cli, err := ari.New(ari.Config{
 		URL: cfg.ARIURL, User: cfg.ARIUser, Password: cfg.ARIPassword, App: cfg.ARIApp,
 		Logger: log.With("component", "ari"),
@@ -48,11 +48,14 @@ func newCalls(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logge
 		PromptURL: func(key string) string {
 			return "sound:" + media + "/media/prompts/" + url.PathEscape(key) + ".wav"
 		},
+		Queue: cc.svc,
 	}, cli, cache, routecache.Records{Store: st}, log.With("component", "controller"))
 	if err != nil {
 		cli.Close()
 		return nil, err
 	}
+	// A new agent's phone is watched as soon as the agent exists.
+	cc.afterApply(ctl.Refresh)
 	return &calls{log: log, ari: cli, cache: cache, ctl: ctl}, nil
 }
 

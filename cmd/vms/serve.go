@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,6 +21,8 @@ import (
 	"github.com/vmsplatform/vms/access"
 	"github.com/vmsplatform/vms/credential"
 	"github.com/vmsplatform/vms/mail"
+	"github.com/vmsplatform/vms/mailin"
+	"github.com/vmsplatform/vms/mailqueue"
 	"github.com/vmsplatform/vms/portal"
 	"github.com/vmsplatform/vms/store"
 )
@@ -34,6 +37,10 @@ type Main struct {
 	ln     net.Listener
 	srv    *http.Server
 	calls  *calls // nil without an engine
+	acd    *contactCenter
+	mail   *mailqueue.Service
+	mailin *mailin.Server // nil without VMS_MAILIN_LISTEN
+	mailLn net.Listener
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -100,12 +107,41 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 	pcfg.SessionIdle, pcfg.SessionAbsolute = cfg.SessionIdle, cfg.SessionAbsolute
 	pcfg.NetworkRegion = cfg.Region
 	pcfg.MetricsToken = cfg.MetricsToken
-	if cfg.ARIURL != "" {
-		if m.calls, err = newCalls(ctx, cfg, st, m.log); err != nil {
+	m.acd = newContactCenter(st, m.log.With("component", "acd"))
+	if err := m.acd.load(ctx, true); err != nil {
+		// The database may come later; the loop retries while running.
+		m.log.Warn("contact centre configuration not loaded at start; retrying in the background", "err", err)
+	}
+	pcfg.Center = m.acd.svc
+	if m.mail, err = mailqueue.New(mailqueue.Config{Store: st, Center: m.acd.svc, Sender: mailer, Logger: m.log.With("component", "mailqueue")}); err != nil {
+		m.Close()
+		return nil, err
+	}
+	pcfg.Emails = m.mail
+	if cfg.MailinListen != "" {
+		m.mailin, err = mailin.New(mailin.Config{
+			Addr: cfg.MailinListen, Domain: mailinHost(cfg.BaseURL), Domains: cfg.mailinDomains(), MaxSize: cfg.MailinMaxSize,
+			Resolver: m.mail.Resolve, Deliver: m.mail.Deliver,
+		}, m.log.With("component", "mailin"))
+		if err != nil {
 			m.Close()
 			return nil, err
 		}
-		pcfg.OnChange = m.calls.invalidate
+		// Listen now, so that a taken port stops the start with a clear error.
+		if m.mailLn, err = net.Listen("tcp", cfg.MailinListen); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("VMS_MAILIN_LISTEN: %w", err)
+		}
+	}
+	pcfg.OnChange = m.acd.changed
+	if cfg.ARIURL != "" {
+		if m.calls, err = newCalls(ctx, cfg, st, m.acd, m.log); err != nil {
+			m.Close()
+			return nil, err
+		}
+		pcfg.OnChange = func() { m.calls.invalidate(); m.acd.changed() }
+		pcfg.Provisioner = m.calls.ari
+		pcfg.SIPWebSocketURL = cfg.SIPWebSocketURL
 	} else {
 		m.log.Info("no engine configured (VMS_ARI_URL): portal and API only")
 	}
@@ -135,6 +171,22 @@ func (m *Main) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- m.srv.Serve(m.ln) }()
 	go m.cleanSessions(ctx)
+	acdDone := make(chan error, 1)
+	go func() { acdDone <- m.acd.run(ctx) }()
+	// E-mails stored as waiting are queued again once the groups are known.
+	if err := m.mail.Start(ctx); err != nil {
+		m.log.Warn("waiting e-mails not queued again", "err", err)
+	}
+	if m.mailin != nil {
+		m.log.Info("inbound mail listening", "addr", m.mailLn.Addr().String())
+		stop := context.AfterFunc(ctx, func() { _ = m.mailin.Close() })
+		defer stop()
+		go func() {
+			if err := m.mailin.Serve(m.mailLn); err != nil && ctx.Err() == nil {
+				m.log.Error("inbound mail listener stopped", "err", err)
+			}
+		}()
+	}
 	callsDone := make(chan error, 1)
 	if m.calls != nil {
 		m.log.Info("call controller starting", "ari", m.cfg.ARIURL, "app", m.cfg.ARIApp)
@@ -149,6 +201,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := <-callsDone; err != nil {
 		m.log.Error("call controller stopped with an error", "err", err)
+	}
+	if err := <-acdDone; err != nil {
+		m.log.Error("contact centre stopped with an error", "err", err)
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -189,6 +244,12 @@ func (m *Main) Close() error {
 	}
 	if m.calls != nil {
 		errs = append(errs, m.calls.close())
+	}
+	if m.mailin != nil {
+		errs = append(errs, m.mailin.Close())
+	}
+	if m.mailLn != nil {
+		m.mailLn.Close() // already closed when it was served
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
@@ -256,6 +317,15 @@ func printLoginLink(ctx context.Context, st *store.Store, cfg *Config, u *store.
 	}
 	fmt.Fprintf(stdout, "\nVMS portal: %s\nOperator admin %s has no password yet. Open this one-time link to choose it:\n\n    %s/first-login/%s\n\n", cfg.BaseURL, u.Email, cfg.BaseURL, tok)
 	return nil
+}
+
+// mailinHost is the host name the inbound listener greets with: the
+// portal's host.
+func mailinHost(baseURL string) string {
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "localhost"
 }
 
 // noMailer is used when no SMTP relay is configured: mails are logged as
