@@ -64,10 +64,14 @@ func (h *harness) emailFixture(f tenantFixture) emailFixture {
 	g := store.DefaultAgentGroup(f.T.ID)
 	g.Key, g.Name, g.Email = "support", "Support of "+f.T.Name, &addr
 	must(db.Create(&g).Error)
-	agent := store.Agent{TenantID: f.T.ID, UserID: f.Agent.ID, Name: "Agent of " + f.T.Name, MaxEmails: 3}
-	must(db.Create(&agent).Error)
-	other := store.Agent{TenantID: f.T.ID, UserID: f.Sup.ID, Name: "Supervisor of " + f.T.Name, MaxEmails: 3}
-	must(db.Create(&other).Error)
+	// The contact centre fixtures may have made the agents already.
+	agentOf := func(u *store.User, name string) store.Agent {
+		a := store.Agent{TenantID: f.T.ID, UserID: u.ID, Name: name, MaxEmails: 3}
+		must(db.Where("user_id = ?", u.ID).FirstOrCreate(&a).Error)
+		return a
+	}
+	agent := agentOf(f.Agent, "Agent of "+f.T.Name)
+	other := agentOf(f.Sup, "Supervisor of "+f.T.Name)
 	mk := func(subject string, agentID *uint) store.EmailContact {
 		e := store.EmailContact{TenantID: f.T.ID, GroupID: g.ID, MessageID: subject + "@customer.example",
 			FromAddr: "customer@customer.example", FromName: "A Customer", ToAddr: addr, Subject: subject + " for " + f.T.Name,
