@@ -359,6 +359,7 @@ func TestACD(t *testing.T) {
 		group("105", "nobody", nil),
 		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 7 * time.Second; g.MOHClass = "queue-test" }),
 		group("107", "phonegone", nil),
+		group("108", "abandon", func(g *center.Group) { g.Config.RingTimeout = 30 * time.Second }),
 	}, []acdAgent{
 		{id: 21, group: "101", level: 3, phone: phoneAnswer, login: true},
 		{id: 22, group: "101", level: 8, phone: phoneAnswer, login: true},
@@ -372,6 +373,7 @@ func TestACD(t *testing.T) {
 		{id: 30, group: "106", level: 5, phone: phoneNone, login: true},
 		{id: 31, group: "107", level: 9, phone: phoneGoing, login: true},
 		{id: 32, group: "107", level: 1, phone: phoneAnswer, login: true},
+		{id: 33, group: "108", level: 5, phone: phoneNoAnswer, login: true},
 	})
 	const caller = "0477123456"
 
@@ -448,6 +450,34 @@ func TestACD(t *testing.T) {
 		}
 		res := e.call(t, caller, d, 3*time.Second, "")
 		e.expectAgentAnswered(t, res, d, 32, phoneAnswer, "group:phonegone=answered", "agent:32=answered")
+	})
+
+	t.Run("caller hangs up while the agent rings", func(t *testing.T) {
+		t.Parallel()
+		const id = 67
+		d := e.routeGroup(t, id, "abandon")
+		// The caller is answered in the queue and hangs up after 3 s,
+		// while the agent's phone still rings.
+		res := e.call(t, caller, d, 3*time.Second, "")
+		if res.FinalStatus != 200 {
+			t.Errorf("caller got %d, want 200 from the queue", res.FinalStatus)
+		}
+		if n := len(e.phoneInvites(phoneNoAnswer, 33, 1)); n != 1 {
+			t.Errorf("agent's phone got %d INVITEs, want 1", n)
+		}
+		r := e.record(t, d)
+		if r.Outcome != controller.OutcomeAbandoned || r.AnsweredAt != nil {
+			t.Errorf("record outcome %q answered %v, want abandoned", r.Outcome, r.AnsweredAt)
+		}
+		expectLegs(t, r, controller.OutcomeAbandoned, controller.LegCancelled)
+		e.expectNoChannels(t, d)
+		deadline := time.Now().Add(5 * time.Second)
+		for e.agent(t, "33").View.State != acd.Available {
+			if time.Now().After(deadline) {
+				t.Fatalf("agent 33 %s after the caller left, want available", e.agent(t, "33").View.State)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 
 	t.Run("no agent logged in overflows", func(t *testing.T) {
