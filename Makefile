@@ -25,7 +25,7 @@ run: build
 	if lab_env=$$(bash test/asterisk/lab.sh start); then eval "$$lab_env"; \
 	  trap 'bash test/asterisk/lab.sh stop' EXIT; \
 	  echo "Local Asterisk is up: place a test call with 'make call' (in another terminal)."; fi; \
-	VMS_BOOTSTRAP_ADMIN=$(VMS_ADMIN) VMS_DEMO=true ./$(BIN) serve
+	VMS_BOOTSTRAP_ADMIN=$(VMS_ADMIN) VMS_DEMO=true VMS_MAILIN_LISTEN=$${VMS_MAILIN_LISTEN:-127.0.0.1:2525} ./$(BIN) serve
 
 ## call: a test call from SIPp to the demo number through the local Asterisk.
 call:

@@ -83,6 +83,15 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 			return nil, fmt.Errorf("demo data: %w", err)
 		}
 		fmt.Fprintf(stdout, "Demo customer %q with number %s and its routing tree is ready (tenant user %s).\n", store.DemoTenantName, store.DemoNumber, store.DemoUserEmail)
+		// The demo agent gets a link to choose a password, then works at
+		// /desk (group "sales", mail to sales@demo.example).
+		if u, err := st.UserByEmail(ctx, store.DemoAgentEmail); err == nil && u.PasswordHash == "" {
+			fmt.Fprintf(stdout, "Demo agent %s (group %q, mail %s) works at %s/desk once its password is set:\n", u.Email, store.DemoGroupKey, store.DemoGroupEmail, cfg.BaseURL)
+			if err := printLoginLink(ctx, st, cfg, u, stdout); err != nil {
+				m.Close()
+				return nil, err
+			}
+		}
 	}
 	if cfg.BootstrapAdmin != "" {
 		if err := bootstrapAdmin(ctx, st, cfg, stdout); err != nil {
@@ -307,6 +316,10 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, cfg *Config, stdout io
 }
 
 func printLoginLink(ctx context.Context, st *store.Store, cfg *Config, u *store.User, stdout io.Writer) error {
+	who := "Operator admin"
+	if !access.Role(u.Role).Operator() {
+		who = "User"
+	}
 	tok, err := credential.NewToken()
 	if err != nil {
 		return err
@@ -315,7 +328,7 @@ func printLoginLink(ctx context.Context, st *store.Store, cfg *Config, u *store.
 	if err := st.CreateLoginLink(ctx, &store.LoginLink{Hash: credential.HashToken(tok), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(72 * time.Hour)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nVMS portal: %s\nOperator admin %s has no password yet. Open this one-time link to choose it:\n\n    %s/first-login/%s\n\n", cfg.BaseURL, u.Email, cfg.BaseURL, tok)
+	fmt.Fprintf(stdout, "\nVMS portal: %s\n%s %s has no password yet. Open this one-time link to choose it:\n\n    %s/first-login/%s\n\n", cfg.BaseURL, who, u.Email, cfg.BaseURL, tok)
 	return nil
 }
 
