@@ -153,14 +153,19 @@ func (c *Client) rewatch(ctx context.Context) {
 	wg.Wait()
 }
 
-// contactState maps the status of a ContactStatusChange to the state of
-// its endpoint. Agent endpoints have one contact (max_contacts=1), so the
-// contact's reachability is the endpoint's. Other statuses say nothing.
-func contactState(status string) (engine.EndpointState, bool) {
-	switch status {
-	case "Reachable", "NonQualified":
+// contactState maps a ContactStatusChange to the state of its endpoint,
+// when the contact's status and the endpoint's state (as the event
+// carries it) agree. Agent endpoints have one contact (max_contacts=1),
+// so the contact's reachability is the endpoint's; the check keeps a
+// contact removed because a new registration replaced it from reporting
+// an endpoint that is online as offline. A phone that has just registered
+// is NonQualified until it answers its first qualify, and its endpoint
+// stays offline until then: no change either.
+func contactState(status, endpoint string) (engine.EndpointState, bool) {
+	switch {
+	case status == "Reachable" && endpoint == "online":
 		return engine.EndpointOnline, true
-	case "Unreachable", "Removed":
+	case (status == "Unreachable" || status == "Removed") && endpoint == "offline":
 		return engine.EndpointOffline, true
 	}
 	return engine.EndpointUnknown, false

@@ -165,13 +165,13 @@ func (c *Client) translate(m Message) []engine.Event {
 			At:       at,
 		}}
 	case "ContactStatusChange":
-		// A phone registered, unregistered, or answers qualify again or no
-		// more; often before the EndpointStateChange, which does not
-		// follow for every change (see presence.go).
+		// A phone registered, unregistered, answers qualify again or no
+		// more. Asterisk usually sends an EndpointStateChange too; this
+		// one repeats it when both agree (see contactState).
 		if m.Endpoint == nil || m.ContactInfo == nil {
 			return nil
 		}
-		st, ok := contactState(m.ContactInfo.ContactStatus)
+		st, ok := contactState(m.ContactInfo.ContactStatus, m.Endpoint.State)
 		if !ok {
 			return nil
 		}

@@ -160,6 +160,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"type":"StasisEnd","channel":{"id":"in"}}`,
 		`{"type":"PlaybackFinished","playback":{"id":"p","target_uri":"channel:"}}`,
 		`{"type":"EndpointStateChange","endpoint":{}}`,
+		`{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"a","state":"online"},"contact_info":{"contact_status":"Reachable"}}`,
 		`{"type":"RecordingFinished","recording":{"duration":-5}}`,
 		`{"type":"ChannelStateChange","channel":{"id":"","state":"Up"}}`,
 		`{"type":1}`, `null`, `[]`, ``,
