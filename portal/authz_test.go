@@ -186,6 +186,38 @@ var authzCases = map[string]authzCase{
 	"POST /api/v1/desk/emails/:id/close":    {kind: self, obj: "email"},
 	"GET /desk/emails/:id/attachments/:aid": {kind: self, obj: "email"},
 
+	// Contact centre configuration (ACM); fixtures from acd_test.go.
+	"GET /api/v1/tenants/:tid/groups":                       {kind: tenant},
+	"POST /api/v1/tenants/:tid/groups":                      {kind: tenant, body: map[string]any{"key": "intruder"}},
+	"GET /api/v1/tenants/:tid/groups/:id":                   {kind: tenant, obj: "group"},
+	"PATCH /api/v1/tenants/:tid/groups/:id":                 {kind: tenant, obj: "group", body: map[string]any{"name": "Hijacked"}},
+	"DELETE /api/v1/tenants/:tid/groups/:id":                {kind: tenant, obj: "group"},
+	"PUT /api/v1/tenants/:tid/groups/:id/members/:agent":    {kind: tenant, obj: "group", body: map[string]any{"level": 1}},
+	"DELETE /api/v1/tenants/:tid/groups/:id/members/:agent": {kind: tenant, obj: "group"},
+	"GET /api/v1/tenants/:tid/agents":                       {kind: tenant},
+	"POST /api/v1/tenants/:tid/agents":                      {kind: tenant, body: map[string]any{"user_id": 1}},
+	"GET /api/v1/tenants/:tid/agents/:id":                   {kind: tenant, obj: "agent"},
+	"PATCH /api/v1/tenants/:tid/agents/:id":                 {kind: tenant, obj: "agent", body: map[string]any{"name": "Hijacked"}},
+	"DELETE /api/v1/tenants/:tid/agents/:id":                {kind: tenant, obj: "agent"},
+	"GET /api/v1/tenants/:tid/pause-reasons":                {kind: tenant},
+	"POST /api/v1/tenants/:tid/pause-reasons":               {kind: tenant, body: map[string]any{"name": "intruder"}},
+	"DELETE /api/v1/tenants/:tid/pause-reasons/:id":         {kind: tenant, obj: "pause"},
+	"GET /tenants/:tid/groups":                              {kind: tenant},
+	"POST /tenants/:tid/groups":                             {kind: tenant, body: url.Values{"key": {"intruder"}}},
+	"GET /tenants/:tid/groups/:id":                          {kind: tenant, obj: "group"},
+	"POST /tenants/:tid/groups/:id":                         {kind: tenant, obj: "group", body: url.Values{"key": {"sales"}, "name": {"Hijacked"}, "ring_timeout_seconds": {"15"}}},
+	"POST /tenants/:tid/groups/:id/delete":                  {kind: tenant, obj: "group"},
+	"POST /tenants/:tid/groups/:id/members":                 {kind: tenant, obj: "group", body: url.Values{"level": {"1"}}},
+	"POST /tenants/:tid/groups/:id/members/:agent/delete":   {kind: tenant, obj: "group"},
+	"GET /tenants/:tid/agents":                              {kind: tenant},
+	"POST /tenants/:tid/agents":                             {kind: tenant, body: url.Values{"user_id": {"1"}}},
+	"GET /tenants/:tid/agents/:id":                          {kind: tenant, obj: "agent"},
+	"POST /tenants/:tid/agents/:id":                         {kind: tenant, obj: "agent", body: url.Values{"name": {"Hijacked"}, "max_emails": {"1"}}},
+	"POST /tenants/:tid/agents/:id/delete":                  {kind: tenant, obj: "agent"},
+	"GET /tenants/:tid/pause-reasons":                       {kind: tenant},
+	"POST /tenants/:tid/pause-reasons":                      {kind: tenant, body: url.Values{"name": {"intruder"}}},
+	"POST /tenants/:tid/pause-reasons/:id/delete":           {kind: tenant, obj: "pause"},
+
 	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
 	"GET /api/v1/audit":              {kind: operator},
 	"GET /tenants/:tid/audit":        {kind: tenant},
@@ -237,6 +269,8 @@ func (h *harness) objID(f tenantFixture, obj string) uint {
 		return f.Token
 	case "opuser":
 		return h.OpRW.ID
+	case "group", "agent", "pause":
+		return h.acdObj(f, obj)
 	case "email":
 		return h.emailFixture(f).Email
 	}
@@ -251,7 +285,7 @@ func (h *harness) path(route string, tid uint, of tenantFixture, obj string) str
 	}
 	r := strings.NewReplacer(":tid", fmt.Sprint(tid), ":id", fmt.Sprint(h.objID(of, obj)), ":aid", aid,
 		":token", "not-a-real-token", ":hash", "0", ":name", "style.css",
-		":version", "1", ":number", fixtureMember)
+		":version", "1", ":number", fixtureMember, ":agent", fmt.Sprint(h.acdObj(of, "agent")))
 	return r.Replace(route)
 }
 
@@ -285,6 +319,9 @@ func (h *harness) call(u *store.User, method, path string, c authzCase) response
 func TestAuthorizationWalk(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := newHarness(t, st)
+		// Contact centre fixtures (and the ACM option) before the walk.
+		h.acdObj(h.A, "group")
+		h.acdObj(h.B, "group")
 		A, B := h.A, h.B
 		secretsOfA := []string{A.T.Name, A.Number.E164, A.Admin.Email, A.RW.Email, A.Rep.Email, A.Entity.Name}
 		secretsOfB := []string{B.T.Name, B.Number.E164, B.Admin.Email, B.Rep.Email}

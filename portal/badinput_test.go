@@ -16,6 +16,8 @@ func TestBadInput(t *testing.T) {
 	A, B := h.A, h.B
 	tA := fmt.Sprintf("/api/v1/tenants/%d", A.T.ID)
 	long := strings.Repeat("x", 201)
+	gA := fmt.Sprintf("%s/groups/%d", tA, h.acdObj(A, "group"))
+	agA := h.acdObj(A, "agent")
 	cases := []struct {
 		name   string
 		as     *store.User
@@ -111,6 +113,25 @@ func TestBadInput(t *testing.T) {
 		{"token: negative expiry", A.Admin, "POST", "/api/v1/tokens", map[string]any{"name": "t", "expires_in_days": -1}, 422, "expires_in_days"},
 		{"audit: bad limit", A.Admin, "GET", tA + "/audit?limit=0", nil, 422, "limit"},
 		{"audit: bad offset", h.Op, "GET", "/api/v1/audit?offset=-3", nil, 422, "offset"},
+
+		{"group: bad key", A.Admin, "POST", tA + "/groups", map[string]any{"key": "Sales Team"}, 422, "key"},
+		{"group: duplicate key", A.Admin, "POST", tA + "/groups", map[string]any{"key": "sales"}, 409, "key"},
+		{"group: bad strategy", A.Admin, "POST", tA + "/groups", map[string]any{"key": "x", "strategy": "random"}, 422, "strategy"},
+		{"group: ring timeout too short", A.Admin, "POST", tA + "/groups", map[string]any{"key": "x", "ring_timeout_seconds": 2}, 422, "ring_timeout_seconds"},
+		{"group: relax not lowering", A.Admin, "POST", tA + "/groups", map[string]any{"key": "x", "min_level": 5, "relax": []map[string]int{{"after_seconds": 10, "min_level": 6}}}, 422, "relax"},
+		{"group: relax as text", A.Admin, "POST", tA + "/groups", `{"key":"x","relax":"30:3"}`, 422, "relax"},
+		{"group: bad e-mail", A.Admin, "POST", tA + "/groups", map[string]any{"key": "x", "email": "sales at alpha"}, 422, "email"},
+		{"group: level of wrong type", A.Admin, "POST", tA + "/groups", `{"key":"x","min_level":"high"}`, 422, "min_level"},
+		{"group patch: announcement too often", A.Admin, "PATCH", gA, map[string]any{"announce_every_seconds": 5}, 422, "announce_every_seconds"},
+		{"group patch: unknown field", A.Admin, "PATCH", gA, map[string]any{"tenant_id": 2}, 422, "tenant_id"},
+		{"member: level 11", A.Admin, "PUT", fmt.Sprintf("%s/members/%d", gA, agA), map[string]any{"level": 11}, 422, "level"},
+		{"agent: no user", A.Admin, "POST", tA + "/agents", map[string]any{"name": "X"}, 422, "user_id"},
+		{"agent: admin user", A.Admin, "POST", tA + "/agents", map[string]any{"user_id": A.Admin.ID}, 422, "user_id"},
+		{"agent: user of another tenant", A.Admin, "POST", tA + "/agents", map[string]any{"user_id": B.Agent.ID}, 422, "user_id"},
+		{"agent: user is an agent already", A.Admin, "POST", tA + "/agents", map[string]any{"user_id": A.Agent.ID}, 409, "user_id"},
+		{"agent: too many e-mails", A.Admin, "POST", tA + "/agents", map[string]any{"user_id": A.Sup.ID, "max_emails": 21}, 422, "max_emails"},
+		{"pause reason: empty", A.Admin, "POST", tA + "/pause-reasons", map[string]any{"name": " "}, 422, "name"},
+		{"pause reason: duplicate", A.Admin, "POST", tA + "/pause-reasons", map[string]any{"name": "lunch"}, 409, "name"},
 	}
 	state := h.dump()
 	for _, tc := range cases {
@@ -156,6 +177,10 @@ func TestBadInputPages(t *testing.T) {
 		{"representative bad phone", A.Admin, fmt.Sprintf("/tenants/%d/representatives", A.T.ID), map[string][]string{"name": {"Rita Rep"}, "email": {"rita@alpha.example"}, "phone": {"1"}}, "phone", "Rita Rep"},
 		{"order bad options", h.Op, fmt.Sprintf("/tenants/%d/orders", A.T.ID), map[string][]string{"kind": {"change"}, "formula": {"DRS"}, "options": {"recording"}}, "options", ""},
 		{"settings bad region", A.Admin, fmt.Sprintf("/tenants/%d", A.T.ID), map[string][]string{"name": {"Alpha Renamed"}, "time_zone": {"Europe/Brussels"}, "region": {"ZZ"}}, "region", "Alpha Renamed"},
+		{"group bad key", A.Admin, fmt.Sprintf("/tenants/%d/groups", A.T.ID), map[string][]string{"key": {"Sales Team"}, "name": {"Sales people"}}, "key", "Sales people"},
+		{"group bad ring time", A.Admin, fmt.Sprintf("/tenants/%d/groups/%d", A.T.ID, h.acdObj(A, "group")), map[string][]string{"key": {"sales"}, "name": {"Sales people"}, "ring_timeout_seconds": {"500"}}, "ring_timeout_seconds", "Sales people"},
+		{"agent bad user", A.Admin, fmt.Sprintf("/tenants/%d/agents", A.T.ID), map[string][]string{"user_id": {fmt.Sprint(A.RO.ID)}, "name": {"Robin Reader"}}, "user_id", "Robin Reader"},
+		{"pause reason too long", A.Admin, fmt.Sprintf("/tenants/%d/pause-reasons", A.T.ID), map[string][]string{"name": {strings.Repeat("z", 65)}}, "name", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

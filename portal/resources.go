@@ -29,6 +29,7 @@ func (s *Server) registerResources(api *apiRouter, web *echo.Group) {
 	s.registerUsers(api, web)
 	s.registerAudit(api, web)
 	s.registerRouting(api, web)
+	s.registerACD(api, web)
 	s.registerDesk(api, web)
 	s.registerSupervisor(api, web)
 }
