@@ -336,6 +336,10 @@ func TestACDGroupPages(t *testing.T) {
 	if r := h.page(A.Admin, "POST", gpage+"/delete", nil); r.Status != http.StatusConflict || !strings.Contains(r.Body, "is used by routing tree q") {
 		t.Fatalf("delete a used group: %d", r.Status)
 	}
+	// The tree editor offers the tenant's group keys.
+	if r := h.page(A.Admin, "GET", fmt.Sprintf("%s/trees/%d", base, tr.ID), nil); r.Status != 200 || !strings.Contains(r.Body, `&#34;groups&#34;:[&#34;help&#34;,&#34;sales&#34;]`) {
+		t.Errorf("editor config without the groups: %d", r.Status)
+	}
 	if err := h.st.DeleteTree(h.ctx(), store.System, A.T.ID, tr.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -166,6 +166,7 @@ func navFor(p access.Principal) []navItem {
 			navItem{"Dashboard", t},
 			navItem{"Numbers", t + "/numbers"},
 			navItem{"Routing", t + "/routing"},
+			navItem{"Groups", t + "/groups"},
 			navItem{"Calls", t + "/calls"},
 			navItem{"Users", t + "/users"},
 			navItem{"Audit log", t + "/audit"})

@@ -165,6 +165,7 @@ type editorConfig struct {
 	Lists    []string          `json:"lists"`
 	Trees    []string          `json:"trees"`
 	Sites    []string          `json:"sites"`
+	Groups   []string          `json:"groups"`
 	Problems []routing.Problem `json:"problems"`
 	CanWrite bool              `json:"can_write"`
 }
@@ -209,7 +210,7 @@ func (s *Server) renderTree(c echo.Context, status int, data map[string]any, doc
 		doc = cur.Document
 	}
 	cfg := editorConfig{API: fmt.Sprintf("/api/v1/tenants/%d/trees/%d", t.ID, rt.ID), Version: rt.Version,
-		Tree: json.RawMessage(cur.Document), Prompts: keys(refs.Prompts), Lists: keys(refs.Lists), Problems: problems,
+		Tree: json.RawMessage(cur.Document), Prompts: keys(refs.Prompts), Lists: keys(refs.Lists), Groups: keys(refs.Groups), Problems: problems,
 		CanWrite: p.CanWrite(t.ID) == nil}
 	if json.Valid([]byte(doc)) {
 		cfg.Tree = json.RawMessage(doc)

@@ -282,8 +282,10 @@
           field('Site', select(n, 'site', cfg.sites || [], '—'))));
         break;
       case 'group':
-        parts.push(el('p', { class: 'notice' }, 'ACM groups are available with the ACM option; until then calls take the "group closed" alternative.'));
-        parts.push(field('Group', textInput(n, 'group', { size: 16 })));
+        if (!(cfg.groups || []).length) {
+          parts.push(el('p', { class: 'notice' }, 'Agent groups come with the contact centre option; create them on the Groups page.'));
+        }
+        parts.push(field('Group', select(n, 'group', cfg.groups || [], '— choose a group —')));
         break;
       case 'announcement':
         parts.push(el('div', { class: 'row' },
