@@ -2,12 +2,14 @@ package pcm
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vmsplatform/vms/internal/testenv"
 )
@@ -217,6 +219,58 @@ func TestResampleMatchesSox(t *testing.T) {
 			t.Logf("RMS difference %.5f of the signal (%.1f dB), sox RMS %.0f", rel, 20*math.Log10(rel), rms(r))
 			if rel > tt.maxErr {
 				t.Errorf("RMS difference from sox is %.4f of the signal; want at most %.4f", rel, tt.maxErr)
+			}
+		})
+	}
+}
+
+// TestValidateAcceptsSoxFiles checks the validator against files written
+// by another program: sox's 8-bit 11,025 Hz mono is accepted (with its
+// duration), its 16-bit and stereo files are refused with the reason.
+func TestValidateAcceptsSoxFiles(t *testing.T) {
+	sox := testenv.LookPath(t, "sox")
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string // "" when accepted
+	}{
+		{"contract format", []string{"-r", "11025", "-b", "8", "-e", "unsigned-integer", "-c", "1"}, ""},
+		{"16-bit", []string{"-r", "11025", "-b", "16", "-e", "signed-integer", "-c", "1"}, "samples are 16-bit; they must be 8-bit"},
+		{"stereo 22050 Hz", []string{"-r", "22050", "-b", "8", "-e", "unsigned-integer", "-c", "2"}, "sample rate is 22050 Hz; it must be 11025 Hz; the audio is stereo (2 channels); it must be mono"},
+		{"A-law", []string{"-r", "11025", "-e", "a-law", "-c", "1"}, "the audio is A-law encoded; it must be uncompressed PCM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, "out.wav")
+			// Two seconds of a 440 Hz tone synthesised by sox itself.
+			args := append([]string{"-n"}, tt.args...)
+			args = append(args, out, "synth", "2", "sine", "440", "vol", "0.5")
+			if msg, err := exec.Command(sox, args...).CombinedOutput(); err != nil {
+				t.Fatalf("sox: %v: %s", err, msg)
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Validate(b)
+			if tt.want != "" {
+				var fe *FormatError
+				if !errors.As(err, &fe) || fe.Message() != tt.want {
+					t.Fatalf("Validate: %v, want %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Duration() != 2*time.Second {
+				t.Errorf("duration %v, want 2s", m.Duration())
+			}
+			// The converted tone keeps its frequency and level.
+			got := floats(m.Resample())
+			if a := toneAmplitude(got[400:len(got)-400], 440); math.Abs(a-0.5*32768)/(0.5*32768) > 0.02 {
+				t.Errorf("440 Hz amplitude %.0f, want about %.0f", a, 0.5*32768)
 			}
 		})
 	}
