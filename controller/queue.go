@@ -120,8 +120,11 @@ func (k *call) queue(n *routing.Node) (*routing.Decision, error) {
 
 // wait runs the queue until an agent answers or the call overflows.
 func (k *call) wait(w *queued) (*routing.Decision, error) {
+	// Announcements come AnnounceEvery after the previous one ended;
+	// nextAnnounce is zero while none is due (none configured, or one
+	// plays).
 	every := w.group.AnnounceEvery
-	nextAnnounce := time.Time{}
+	var nextAnnounce time.Time
 	if every > 0 {
 		nextAnnounce = w.started.Add(every)
 	}
@@ -138,18 +141,23 @@ func (k *call) wait(w *queued) (*routing.Decision, error) {
 			if err != nil || done {
 				return nil, err
 			}
-			if every > 0 && time.Now().After(nextAnnounce) {
+			// An announcement that ended while the agent rang, or one
+			// due meanwhile, counts from now.
+			if every > 0 && w.announcing == "" && (nextAnnounce.IsZero() || time.Now().After(nextAnnounce)) {
 				nextAnnounce = time.Now().Add(every)
 			}
 		case got: // the ticket closed without a decision: the group is gone
 			return k.overflowQueue(w, acd.OutcomeClosed)
 		case ev == nil: // announcement due
-			k.announcePosition(w)
-			nextAnnounce = time.Now().Add(every)
+			nextAnnounce = time.Time{}
+			if !k.announcePosition(w) {
+				nextAnnounce = time.Now().Add(every)
+			}
 		default:
 			if pf, ok := ev.(engine.PlaybackFinished); ok && pf.Playback == w.announcing && w.announcing != "" {
 				w.announcing = ""
 				k.startMOH(w)
+				nextAnnounce = time.Now().Add(every)
 			}
 		}
 	}
@@ -374,14 +382,15 @@ func (k *call) leaveHold(w *queued) {
 }
 
 // announcePosition tells the caller its place in the queue and the
-// expected wait, then the music goes on (see wait).
-func (k *call) announcePosition(w *queued) {
+// expected wait, then the music goes on (see wait). It reports whether
+// the announcement plays.
+func (k *call) announcePosition(w *queued) bool {
 	if w.announcing != "" {
-		return
+		return true
 	}
 	pos, err := k.c.cfg.Queue.Position(w.id)
 	if err != nil {
-		return // not waiting (an offer is being made)
+		return false // not waiting (an offer is being made)
 	}
 	media := positionMedia(pos)
 	k.pbSeq++
@@ -397,9 +406,10 @@ func (k *call) announcePosition(w *queued) {
 			k.log.Warn("play queue position", slog.Any("err", err))
 		}
 		k.startMOH(w)
-		return
+		return false
 	}
 	w.announcing = id
+	return true
 }
 
 // positionMedia is the announcement of a waiting caller's position and

@@ -357,7 +357,7 @@ func TestACD(t *testing.T) {
 		group("103", "noanswer", func(g *center.Group) { g.Config.RingTimeout = 2 * time.Second }),
 		group("104", "unregistered", nil),
 		group("105", "nobody", nil),
-		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 7 * time.Second; g.MOHClass = "queue-test" }),
+		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 9 * time.Second; g.MOHClass = "queue-test" }),
 		group("107", "phonegone", nil),
 		group("108", "abandon", func(g *center.Group) { g.Config.RingTimeout = 30 * time.Second }),
 	}, []acdAgent{
@@ -498,17 +498,17 @@ func TestACD(t *testing.T) {
 		t.Parallel()
 		const id = 65
 		d := e.routeGroup(t, id, "maxwait")
-		res := e.call(t, caller, d, 10*time.Second, "")
+		res := e.call(t, caller, d, 12*time.Second, "")
 		r := e.expectAnswered(t, res, d, num(peerAnswer, id), "+32477123456")
 		expectLegs(t, r, "group_timeout", controller.OutcomeAnswered)
 		// The caller heard the group's music, then the position
 		// announcement (the music stops for it and comes back after it:
 		// the prompt lasts about 5 s), and no music once it left the
-		// queue for the overflow destination.
+		// queue for the overflow destination (a second announcement may
+		// have begun a second after the first ended).
 		got := mediaOf(e.messages(t), "queue-test")
-		want := "music,stop,play queue-youarenext,music,stop"
-		if got != want {
-			t.Errorf("the waiting caller heard %s, want %s", got, want)
+		if want := "music,stop,play queue-youarenext,music,"; !strings.HasPrefix(got, want) || strings.HasSuffix(got, ",music") {
+			t.Errorf("the waiting caller heard %s, want %s… and no music at the end", got, want)
 		}
 	})
 }
