@@ -13,9 +13,10 @@
 // nummer, numéro, telefoon, phone, name, naam, nom, ...) or holds no
 // number at all; then the number column is the one with a number heading,
 // the name column the one with a name heading, and every other column is
-// kept under its heading. Without a header the first column that holds a
-// number in the first row is the number column, the other of the first two
-// the name, and further columns are kept as "column 3", "column 4", ...
+// kept under its heading. Without a header the number column is the one
+// holding valid numbers on most of the first ten rows, the name the other
+// of the first two columns, and further columns are kept as "column 3",
+// "column 4", ...
 //
 // Numbers are normalised to E.164 by package phone in the region given in
 // Options (national format "02 511 22 33" is read as Belgian by default).

@@ -74,7 +74,7 @@ func Parse(data []byte, opt Options) ([]Entry, error) {
 		le.add(Problem{Message: "the list has no numbers"})
 		return nil, le
 	}
-	l := layoutOf(records[0], region, le)
+	l := layoutOf(records, region, le)
 	if l.header {
 		records = records[1:]
 	}
@@ -267,7 +267,8 @@ type layout struct {
 
 func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
 
-func layoutOf(first record, region string, le *ListError) layout {
+func layoutOf(records []record, region string, le *ListError) layout {
+	first := records[0]
 	numberCol, nameCol, phoneCol := -1, -1, -1
 	anyDigit := false
 	for i, f := range first.fields {
@@ -289,7 +290,7 @@ func layoutOf(first record, region string, le *ListError) layout {
 	// is one without headings that has digits (a number with a typo). A
 	// row of words only is a header.
 	if phoneCol >= 0 || (numberCol < 0 && nameCol < 0 && anyDigit) {
-		l := layout{number: max(phoneCol, 0), name: -1}
+		l := layout{number: numberColumn(records, region), name: -1}
 		switch {
 		case l.number != 0:
 			l.name = 0
@@ -323,6 +324,36 @@ func layoutOf(first record, region string, le *ListError) layout {
 		l.extras[i] = h
 	}
 	return l
+}
+
+// sniffRows is how many rows decide which column holds the numbers in a
+// list without a header.
+const sniffRows = 10
+
+// numberColumn picks the number column of a list without a header: the
+// one where most of the first rows hold a valid number, else the one
+// where most hold digits (numbers with typos), the leftmost on a tie.
+func numberColumn(records []record, region string) int {
+	valid := make([]int, maxColumns)
+	digits := make([]int, maxColumns)
+	for _, r := range records[:min(len(records), sniffRows)] {
+		for i, f := range r.fields[:min(len(r.fields), maxColumns)] {
+			if !hasDigit(f) {
+				continue
+			}
+			digits[i]++
+			if _, err := phone.Normalize(f, region); err == nil {
+				valid[i]++
+			}
+		}
+	}
+	best := 0
+	for i := range valid {
+		if valid[i] > valid[best] || valid[i] == valid[best] && digits[i] > digits[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 func columnName(i int) string { return "column " + strconv.Itoa(i+1) }

@@ -49,6 +49,14 @@ func TestParseAccepts(t *testing.T) {
 			want: []Entry{{Line: 1, Number: "+3225112233", Name: "Ann", Fields: map[string]string{"column 3": "VIP"}}},
 		},
 		{
+			name: "no header, number in the second column on most rows",
+			in:   "Ann;+32 2 511 22 33;7\nBob;025112234;12\n",
+			want: []Entry{
+				{Line: 1, Number: "+3225112233", Name: "Ann", Fields: map[string]string{"column 3": "7"}},
+				{Line: 2, Number: "+3225112234", Name: "Bob", Fields: map[string]string{"column 3": "12"}},
+			},
+		},
+		{
 			name: "no header, numbers only",
 			in:   "025112233\n+33 1 23 45 67 89\n",
 			want: []Entry{{Line: 1, Number: "+3225112233"}, {Line: 2, Number: "+33123456789"}},
@@ -147,7 +155,10 @@ func TestParseRefuses(t *testing.T) {
 			"line 1: the header names no number column; call it number, nummer, numéro, telefoon or phone",
 		}},
 		{"typo in the first row is data, not a header", "Ann;02 51x 22 33\n", Options{}, []string{
-			`line 1: number: "Ann" is not a phone number: unexpected character 'A'`,
+			`line 1: number: "02 51x 22 33" is not a phone number: unexpected character 'x'`,
+		}},
+		{"typo in the first row, the column decided by the next rows", "Ann;02 511 22 3x;12\nBob;025112234;13\n", Options{}, []string{
+			`line 1: number: "02 511 22 3x" is not a phone number: unexpected character 'x'`,
 		}},
 		{"too many fields for the header", "number;name\n025112233;Ann;extra\n", Options{}, []string{"line 2: has 3 fields; the header has 2"}},
 		{"duplicate headings", "number;city;City\n025112233;a;b\n", Options{}, []string{`line 1: the heading "City" appears twice (columns 2 and 3)`}},
