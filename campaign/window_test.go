@@ -114,3 +114,40 @@ func TestInstantAcrossDST(t *testing.T) {
 		}
 	}
 }
+
+// Some zones change clocks at midnight: in America/Santiago, Saturday 5
+// September 2026 24:00 becomes Sunday 01:00, so Sunday has no 00:00.
+func TestInstantMidnightChange(t *testing.T) {
+	loc, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		d, min int
+		want   time.Time
+	}{
+		{"Sunday 00:00 is the change", 6, 0, change},
+		{"Sunday 00:30 is the change", 6, 30, change},
+		{"Saturday 24:00 is the change", 5, 1440, change},
+		{"Sunday 01:00 is the change", 6, 60, change},
+		{"Sunday 09:00", 6, 540, time.Date(2026, 9, 6, 12, 0, 0, 0, time.UTC)},
+	} {
+		if got := instant(2026, 9, tt.d, tt.min, loc); !got.Equal(tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got.UTC(), tt.want)
+		}
+	}
+	// A window 00:00-01:00 does not happen that Sunday; the next is Monday's.
+	c := base()
+	c.TimeZone = "America/Santiago"
+	c.Windows = []Window{{EveryDay, 0, 60}}
+	p, err := Compile(c, DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Next([]Contact{{}}, time.Time{}, time.Date(2026, 9, 6, 1, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 9, 7, 3, 0, 0, 0, time.UTC); !d.At.Equal(want) {
+		t.Errorf("next window at %v, want %v", d.At.UTC(), want)
+	}
+}
