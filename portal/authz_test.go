@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -179,12 +180,16 @@ var authzCases = map[string]authzCase{
 	"GET /tenants/:tid/calls.csv":                                   {kind: tenant},
 	"GET /tenants/:tid/calls/:id":                                   {kind: tenant, obj: "call"},
 
-	// E-mail contacts on the agent desktop: the caller's own agent only.
-	"GET /api/v1/desk/emails":               {kind: self},
-	"GET /api/v1/desk/emails/:id":           {kind: self, obj: "email"},
-	"POST /api/v1/desk/emails/:id/reply":    {kind: self, obj: "email", body: map[string]any{"body": "hijacked"}},
-	"POST /api/v1/desk/emails/:id/close":    {kind: self, obj: "email"},
-	"GET /desk/emails/:id/attachments/:aid": {kind: self, obj: "email"},
+	// Agent desktop (the caller's own agent) and supervisor screen (ACM).
+	"GET /desk":                           {kind: self},
+	"GET /desk/events":                    {kind: self},
+	"GET /api/v1/desk":                    {kind: self},
+	"POST /api/v1/desk/state":             {kind: self, body: map[string]any{"state": "available"}},
+	"POST /api/v1/desk/softphone":         {kind: self},
+	"GET /supervisor":                     {kind: self},
+	"GET /api/v1/tenants/:tid/supervisor": {kind: tenant},
+	"GET /tenants/:tid/supervisor":        {kind: tenant},
+	"GET /tenants/:tid/supervisor/events": {kind: tenant},
 
 	// Contact centre configuration (ACM); fixtures from acd_test.go.
 	"GET /api/v1/tenants/:tid/groups":                       {kind: tenant},
@@ -217,6 +222,13 @@ var authzCases = map[string]authzCase{
 	"GET /tenants/:tid/pause-reasons":                       {kind: tenant},
 	"POST /tenants/:tid/pause-reasons":                      {kind: tenant, body: url.Values{"name": {"intruder"}}},
 	"POST /tenants/:tid/pause-reasons/:id/delete":           {kind: tenant, obj: "pause"},
+
+	// E-mail contacts on the agent desktop: the caller's own agent only.
+	"GET /api/v1/desk/emails":               {kind: self},
+	"GET /api/v1/desk/emails/:id":           {kind: self, obj: "email"},
+	"POST /api/v1/desk/emails/:id/reply":    {kind: self, obj: "email", body: map[string]any{"body": "hijacked"}},
+	"POST /api/v1/desk/emails/:id/close":    {kind: self, obj: "email"},
+	"GET /desk/emails/:id/attachments/:aid": {kind: self, obj: "email"},
 
 	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
 	"GET /api/v1/audit":              {kind: operator},
@@ -269,10 +281,10 @@ func (h *harness) objID(f tenantFixture, obj string) uint {
 		return f.Token
 	case "opuser":
 		return h.OpRW.ID
-	case "group", "agent", "pause":
-		return h.acdObj(f, obj)
 	case "email":
 		return h.emailFixture(f).Email
+	case "group", "agent", "pause":
+		return h.acdObj(f, obj)
 	}
 	return h.routingObj(f, obj)
 }
@@ -319,6 +331,8 @@ func (h *harness) call(u *store.User, method, path string, c authzCase) response
 func TestAuthorizationWalk(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := newHarness(t, st)
+		// A contact centre, and event streams that end at once.
+		h.withCenter(func(c *Config) { c.EventStreamMax = time.Millisecond })
 		// Contact centre fixtures (and the ACM option) before the walk.
 		h.acdObj(h.A, "group")
 		h.acdObj(h.B, "group")
