@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -190,8 +191,10 @@ func ParseRelax(s string) ([]RelaxStep, error) {
 		after, level, ok := strings.Cut(part, ":")
 		var st RelaxStep
 		if ok {
-			_, err1 := fmt.Sscanf(strings.TrimSuffix(strings.TrimSpace(after), "s")+" "+strings.TrimSpace(level), "%d %d", &st.AfterSeconds, &st.MinLevel)
-			ok = err1 == nil
+			var err1, err2 error
+			st.AfterSeconds, err1 = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(after), "s"))
+			st.MinLevel, err2 = strconv.Atoi(strings.TrimSpace(level))
+			ok = err1 == nil && err2 == nil
 		}
 		if !ok {
 			return nil, vms.FieldError("relax", "step %d (%q): write seconds:level, for example 30:3", i+1, part)

@@ -483,6 +483,8 @@ func TestParseRelax(t *testing.T) {
 		{"30", "", false},
 		{"a:b", "", false},
 		{"30:3,", "", false},
+		{"30:3 soon", "", false},
+		{" 30s : 3 ", "30:3", true},
 		{`[{"after_seconds":"x"}]`, "", false},
 		{`[] []`, "", false},
 	} {
