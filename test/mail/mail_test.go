@@ -390,6 +390,10 @@ func TestEmailContact(t *testing.T) {
 		if code, msg := smtpCode(t, r.send("sales@acme.example", big)); code != 552 || !strings.Contains(msg, "too large") {
 			t.Errorf("oversized: %d %s", code, msg)
 		}
+		// So is a malformed one.
+		if code, msg := smtpCode(t, r.send("sales@acme.example", "this is not a mail\n")); code != 554 || !strings.Contains(msg, "malformed") {
+			t.Errorf("malformed: %d %s", code, msg)
+		}
 		if err := r.send("sales@acme.example", message("m3@shop.example", "Invoice", "", "Please send the invoice.")); err != nil {
 			t.Fatalf("send after the oversized mail: %v", err)
 		}
