@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,15 +144,21 @@ type Service struct {
 	every time.Duration
 	wake  chan struct{}
 
-	mu       sync.Mutex
-	c        *acd.Center
-	seq      uint64
-	groups   map[acd.GroupID]Group
-	agents   map[acd.AgentID]Agent
-	byKey    map[tenantKey]acd.GroupID
-	byEmail  map[string]acd.GroupID
-	byUser   map[uint]acd.AgentID
-	byEP     map[string]acd.AgentID
+	mu      sync.Mutex
+	c       *acd.Center
+	seq     uint64
+	groups  map[acd.GroupID]Group
+	agents  map[acd.AgentID]Agent
+	byKey   map[tenantKey]acd.GroupID
+	byEmail map[string]acd.GroupID
+	byUser  map[uint]acd.AgentID
+	byEP    map[string]acd.AgentID
+	// tenantAgents and tenantGroups list each tenant's agents and groups
+	// in the order of the live views (by name).
+	tenantAgents map[uint][]acd.AgentID
+	tenantGroups map[uint][]acd.GroupID
+	// inGroup indexes the contacts by group for the live views.
+	inGroup  map[acd.GroupID]map[acd.ContactID]*contactRec
 	reasons  map[uint][]string
 	removing map[acd.AgentID]bool // removed while busy: removed when free
 	contacts map[acd.ContactID]*contactRec
@@ -185,6 +192,7 @@ func New(cfg Config) *Service {
 		reasons:  map[uint][]string{},
 		removing: map[acd.AgentID]bool{},
 		contacts: map[acd.ContactID]*contactRec{},
+		inGroup:  map[acd.GroupID]map[acd.ContactID]*contactRec{},
 		wrapEnds: map[acd.AgentID]time.Time{},
 		subs:     map[uint]map[*subscriber]struct{}{},
 		history:  map[uint][]Sample{},
@@ -254,8 +262,9 @@ func (s *Service) Apply(d Directory) error {
 	groups := make(map[acd.GroupID]Group, len(d.Groups))
 	byKey := make(map[tenantKey]acd.GroupID, len(d.Groups))
 	byEmail := map[string]acd.GroupID{}
-	for i, g := range d.Groups {
+	for _, g := range d.Groups {
 		g.Config.ID = g.ID
+		g.Config.Relax = slices.Clone(g.Config.Relax)
 		if err := g.Config.Validate(); err != nil {
 			return fmt.Errorf("group %s: %w", g.ID, err)
 		}
@@ -275,13 +284,18 @@ func (s *Service) Apply(d Directory) error {
 			byEmail[g.Email] = g.ID
 		}
 		groups[g.ID] = g
-		d.Groups[i] = g
 	}
 	agents := make(map[acd.AgentID]Agent, len(d.Agents))
 	byUser := map[uint]acd.AgentID{}
 	byEP := map[string]acd.AgentID{}
 	for _, a := range d.Agents {
 		a.Config.ID = a.ID
+		a.Config.Groups = maps.Clone(a.Config.Groups)
+		if a.Endpoint == "" {
+			if n, err := strconv.ParseUint(string(a.ID), 10, 0); err == nil {
+				a.Endpoint = Endpoint(uint(n))
+			}
+		}
 		if err := a.Config.Validate(); err != nil {
 			return fmt.Errorf("agent %s: %w", a.ID, err)
 		}
@@ -314,6 +328,20 @@ func (s *Service) Apply(d Directory) error {
 	reasons := make(map[uint][]string, len(d.PauseReasons))
 	for t, rs := range d.PauseReasons {
 		reasons[t] = slices.Clone(rs)
+	}
+	tenantAgents := map[uint][]acd.AgentID{}
+	for _, id := range sortedKeys(agents) {
+		tenantAgents[agents[id].TenantID] = append(tenantAgents[agents[id].TenantID], id)
+	}
+	for _, ids := range tenantAgents {
+		slices.SortStableFunc(ids, func(a, b acd.AgentID) int { return cmp.Compare(agents[a].Name, agents[b].Name) })
+	}
+	tenantGroups := map[uint][]acd.GroupID{}
+	for _, id := range sortedKeys(groups) {
+		tenantGroups[groups[id].TenantID] = append(tenantGroups[groups[id].TenantID], id)
+	}
+	for _, ids := range tenantGroups {
+		slices.SortStableFunc(ids, func(a, b acd.GroupID) int { return cmp.Compare(groups[a].Name, groups[b].Name) })
 	}
 
 	s.mu.Lock()
@@ -359,6 +387,7 @@ func (s *Service) Apply(d Directory) error {
 		touched[s.agents[id].TenantID] = true
 	}
 	s.groups, s.agents, s.byKey, s.byEmail, s.byUser, s.byEP, s.reasons = groups, agents, byKey, byEmail, byUser, byEP, reasons
+	s.tenantAgents, s.tenantGroups = tenantAgents, tenantGroups
 	s.finishLocked(touched)
 	return nil
 }
@@ -477,6 +506,12 @@ func (s *Service) forgetLocked(k *contactRec) {
 		k.c = nil
 	}
 	delete(s.contacts, k.id)
+	if m := s.inGroup[k.group]; m != nil {
+		delete(m, k.id)
+		if len(m) == 0 {
+			delete(s.inGroup, k.group)
+		}
+	}
 }
 
 // deliverEmails hands queued e-mail assignments to the callback, outside
@@ -490,16 +525,13 @@ func (s *Service) deliverEmails() {
 		return
 	}
 	s.draining = true
-	for len(s.emailQ) > 0 {
+	// Without a handler the assignments wait for OnEmail.
+	for len(s.emailQ) > 0 && s.onEmail != nil {
 		e := s.emailQ[0]
 		s.emailQ = s.emailQ[1:]
 		fn := s.onEmail
 		s.mu.Unlock()
-		if fn != nil {
-			fn(e.a, e.info)
-		} else {
-			s.log.Warn("center: e-mail assignment without a handler", "contact", e.a.Contact, "agent", e.a.Agent)
-		}
+		fn(e.a, e.info)
 		s.mu.Lock()
 	}
 	s.draining = false
@@ -616,11 +648,17 @@ func (s *Service) enqueueLocked(id acd.ContactID, g acd.GroupID, ch acd.Channel,
 		k.c = make(chan Decision, ticketBuffer)
 	}
 	s.contacts[id] = k
+	if s.inGroup[g] == nil {
+		s.inGroup[g] = map[acd.ContactID]*contactRec{}
+	}
+	s.inGroup[g][id] = k
 	return k, "", nil
 }
 
 // OnEmail sets the function e-mail assignments are delivered to, outside
-// the Service's lock and in the order they were taken.
+// the Service's lock and in the order they were taken; assignments taken
+// before it is set wait for it. The function may call the Service; while
+// it runs, later assignments wait.
 func (s *Service) OnEmail(fn func(acd.Assignment, ContactInfo)) {
 	s.mu.Lock()
 	s.onEmail = fn
@@ -751,7 +789,8 @@ func (s *Service) SetRegistered(a acd.AgentID, registered bool) error {
 
 // Subscribe returns a channel that receives a value after changes
 // concerning tenant tenantID (coalesced: it holds at most one; sending
-// never blocks the Service), and the function that ends the subscription.
+// never blocks the Service), and the function that ends the subscription
+// and closes the channel.
 func (s *Service) Subscribe(tenantID uint) (<-chan struct{}, func()) {
 	sub := &subscriber{c: make(chan struct{}, 1)}
 	s.mu.Lock()
@@ -768,6 +807,7 @@ func (s *Service) Subscribe(tenantID uint) (<-chan struct{}, func()) {
 			if len(s.subs[tenantID]) == 0 {
 				delete(s.subs, tenantID)
 			}
+			close(sub.c) // sends happen under the lock
 			s.mu.Unlock()
 		})
 	}
@@ -829,11 +869,8 @@ func (s *Service) snapshotLocked(tenantID uint) Snapshot {
 		now = c
 	}
 	snap := Snapshot{At: now}
-	for _, id := range sortedKeys(s.agents) {
+	for _, id := range s.tenantAgents[tenantID] {
 		a := s.agents[id]
-		if a.TenantID != tenantID {
-			continue
-		}
 		v, err := s.c.Agent(id)
 		if err != nil {
 			continue
@@ -855,18 +892,8 @@ func (s *Service) snapshotLocked(tenantID uint) Snapshot {
 		}
 		snap.Agents = append(snap.Agents, st)
 	}
-	slices.SortStableFunc(snap.Agents, func(a, b AgentStatus) int { return cmp.Compare(a.Name, b.Name) })
-	waiting := map[acd.GroupID][]*contactRec{}
-	for _, k := range s.contacts {
-		if k.state == cWaiting && k.info.TenantID == tenantID {
-			waiting[k.group] = append(waiting[k.group], k)
-		}
-	}
-	for _, id := range sortedKeys(s.groups) {
+	for _, id := range s.tenantGroups[tenantID] {
 		g := s.groups[id]
-		if g.TenantID != tenantID {
-			continue
-		}
 		st := GroupStatus{Group: g, ByState: map[string]int{}}
 		// Group is read-only here: the Center's clock already is at now
 		// or later for every event fed in; timers due are left to Run.
@@ -878,7 +905,12 @@ func (s *Service) snapshotLocked(tenantID uint) Snapshot {
 				}
 			}
 		}
-		ks := waiting[id]
+		var ks []*contactRec
+		for _, k := range s.inGroup[id] {
+			if k.state == cWaiting {
+				ks = append(ks, k)
+			}
+		}
 		slices.SortFunc(ks, func(a, b *contactRec) int {
 			if a.ch != b.ch {
 				return cmp.Compare(a.ch, b.ch)
@@ -893,7 +925,6 @@ func (s *Service) snapshotLocked(tenantID uint) Snapshot {
 		}
 		snap.Groups = append(snap.Groups, st)
 	}
-	slices.SortStableFunc(snap.Groups, func(a, b GroupStatus) int { return cmp.Compare(a.Name, b.Name) })
 	return snap
 }
 
