@@ -59,6 +59,23 @@ func newCalls(ctx context.Context, cfg *Config, st *store.Store, cc *contactCent
 	return &calls{log: log, ari: cli, cache: cache, ctl: ctl}, nil
 }
 
+// watchingProvisioner creates an agent's softphone endpoint for the
+// portal, then has the controller watch it: the endpoint did not exist
+// when the controller last looked, so without this the agent's phone
+// would stay unregistered for the contact centre until the next reload.
+type watchingProvisioner struct {
+	ari *ari.Client
+	ctl *controller.Controller
+}
+
+func (w watchingProvisioner) ProvisionEndpoint(ctx context.Context, name, password string) error {
+	if err := w.ari.ProvisionEndpoint(ctx, name, password); err != nil {
+		return err
+	}
+	w.ctl.Refresh()
+	return nil
+}
+
 // run runs the three parts until ctx ends. The controller stops first, so
 // it can still wind calls down over the engine; then the driver and the
 // cache stop.

@@ -149,7 +149,7 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 			return nil, err
 		}
 		pcfg.OnChange = func() { m.calls.invalidate(); m.acd.changed() }
-		pcfg.Provisioner = m.calls.ari
+		pcfg.Provisioner = watchingProvisioner{ari: m.calls.ari, ctl: m.calls.ctl}
 		pcfg.SIPWebSocketURL = cfg.SIPWebSocketURL
 	} else {
 		m.log.Info("no engine configured (VMS_ARI_URL): portal and API only")
