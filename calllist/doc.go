@@ -23,7 +23,8 @@
 // A row with an invalid number, a number already on an earlier row, or a
 // field too long is a Problem naming the line; a list longer than
 // Options.MaxEntries is refused as a whole ("the list has 120 numbers; the
-// limit is 100"), never truncated.
+// limit is 100"), never truncated; then only the rows within the limit
+// are checked, so that an oversized upload costs no more than a full list.
 //
 // The package is pure: no I/O. It imports package phone (itself pure) and
 // nothing else of VMS beyond it; the caller reads the upload (at most

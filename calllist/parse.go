@@ -85,6 +85,10 @@ func Parse(data []byte, opt Options) ([]Entry, error) {
 	if len(records) > limit {
 		le.add(Problem{Message: fmt.Sprintf("the list has %d numbers; the limit is %d", len(records), limit)})
 	}
+	// A list over the limit is refused whatever its rows hold; only the
+	// rows within the limit are checked, so that an oversized file costs
+	// no more than a full list.
+	records = records[:min(len(records), limit)]
 	entries := make([]Entry, 0, len(records))
 	seen := make(map[string]int, len(records))
 	for _, r := range records {

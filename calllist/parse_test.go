@@ -146,9 +146,9 @@ func TestParseRefuses(t *testing.T) {
 			"line 2: number: +3225112233 is already on line 1",
 			"line 3: number: +3225112233 is already on line 1",
 		}},
-		{"over the limit, with bad rows too", "025112233\n025112234\nxyz1\n", Options{MaxEntries: 2}, []string{
-			"the list has 3 numbers; the limit is 2",
-			`line 3: number: "xyz1" is not a phone number: unexpected character 'x'`,
+		{"over the limit, with bad rows too: those within the limit reported", "025112233\nxyz1\n025112235\nabc\n", Options{MaxEntries: 2}, []string{
+			"the list has 4 numbers; the limit is 2",
+			`line 2: number: "xyz1" is not a phone number: unexpected character 'x'`,
 		}},
 		{"default limit 100", distinct(101), Options{}, []string{"the list has 101 numbers; the limit is 100"}},
 		{"header without a number column", "name;city\nAnn;Gent\n", Options{}, []string{
