@@ -93,30 +93,44 @@ func ContactID(id uint) acd.ContactID {
 // e-mail whose group is gone stays stored and is logged.
 func (s *Service) Start(ctx context.Context) error {
 	s.center.OnEmail(s.assigned)
+	return s.Requeue(ctx)
+}
+
+// Requeue queues the stored e-mails waiting for an answer that the center
+// does not hold: after a restart, or once the group of an e-mail that
+// could not be queued exists again. E-mails the center holds are left as
+// they are, so it may be called after every change of the directory.
+func (s *Service) Requeue(ctx context.Context) error {
 	pending, err := s.st.QueuedEmails(ctx)
 	if err != nil {
 		return fmt.Errorf("mailqueue: queued e-mails: %w", err)
 	}
+	n := 0
 	for i := range pending {
-		s.enqueue(&pending[i])
+		if s.enqueue(&pending[i]) {
+			n++
+		}
 	}
-	if len(pending) > 0 {
-		s.log.Info("mailqueue: e-mails queued again", slog.Int("count", len(pending)))
+	if n > 0 {
+		s.log.Info("mailqueue: e-mails queued again", slog.Int("count", n))
 	}
 	return nil
 }
 
-// enqueue puts stored e-mail e in its group's queue. An e-mail the center
-// already holds (a duplicate enqueue) is left as it is.
-func (s *Service) enqueue(e *store.EmailContact) {
+// enqueue puts stored e-mail e in its group's queue and reports whether it
+// did. An e-mail the center already holds is left as it is.
+func (s *Service) enqueue(e *store.EmailContact) bool {
 	info := center.ContactInfo{TenantID: e.TenantID, From: e.FromAddr, To: e.ToAddr, Subject: e.Subject, EmailID: e.ID}
 	err := s.center.EnqueueEmail(ContactID(e.ID), groupID(e.GroupID), info)
 	switch {
-	case err == nil, errors.Is(err, acd.ErrDuplicateContact):
+	case err == nil:
+		return true
+	case errors.Is(err, acd.ErrDuplicateContact):
 	default:
 		s.log.Warn("mailqueue: e-mail not queued", slog.Uint64("email_id", uint64(e.ID)),
 			slog.Uint64("group_id", uint64(e.GroupID)), slog.Any("err", err))
 	}
+	return false
 }
 
 func groupID(id uint) acd.GroupID { return acd.GroupID(strconv.FormatUint(uint64(id), 10)) }
@@ -132,6 +146,13 @@ func (s *Service) assigned(a acd.Assignment, info center.ContactInfo) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.st.AssignEmail(ctx, info.EmailID, uint(agentID), s.now()); err != nil {
+		if vms.ErrorCode(err) == vms.ECONFLICT || vms.ErrorCode(err) == vms.ENOTFOUND {
+			// Answered or closed meanwhile (a re-queue raced the reply):
+			// give the agent its capacity back.
+			s.log.Info("mailqueue: assignment of a finished e-mail released", slog.Uint64("email_id", uint64(info.EmailID)), slog.Any("err", err))
+			s.end(info.EmailID)
+			return
+		}
 		// The center holds the assignment; the agent will not see the
 		// e-mail on the desktop until it is assigned again.
 		s.log.Error("mailqueue: record assignment", slog.Uint64("email_id", uint64(info.EmailID)),

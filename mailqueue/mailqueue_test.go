@@ -346,3 +346,75 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+// TestRequeue: an e-mail whose group the center did not know is queued
+// once the group is there; queuing again changes nothing; an assignment
+// of an e-mail finished meanwhile gives the agent its capacity back.
+func TestRequeue(t *testing.T) {
+	st := storetest.SQLite(t)
+	f := newFixture(t, st)
+	ctx := context.Background()
+	e := &store.EmailContact{TenantID: f.tenant, GroupID: f.group, MessageID: "late@shop.example", FromAddr: "carla@shop.example", ToAddr: "sales@acme.example", Subject: "Late"}
+	if err := st.CreateEmailContact(ctx, e, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A process whose center has no configuration yet.
+	c2 := center.New(center.Config{})
+	svc, err := New(Config{Store: st, Center: c2, Sender: f.out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.ACDDirectory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Apply(directory(d)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Login(agentID(f.bob)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetEmailContact(ctx, f.tenant, e.ID); got.State != store.EmailQueued {
+		t.Fatalf("before the re-queue: %s", got.State)
+	}
+	for range 2 {
+		if err := svc.Requeue(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := st.GetEmailContact(ctx, f.tenant, e.ID)
+	if got.State != store.EmailAssigned || *got.AgentID != f.bob {
+		t.Fatalf("after the re-queue: %s %v", got.State, got.AgentID)
+	}
+	if n := emailsHeld(c2, f.tenant, f.bob); n != 1 {
+		t.Fatalf("bob holds %d e-mails", n)
+	}
+
+	// The e-mail is closed while a stale copy is queued again.
+	if err := svc.Close(ctx, store.System, f.tenant, f.bob, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = st.GetEmailContact(ctx, f.tenant, e.ID)
+	if !svc.enqueue(got) {
+		t.Fatal("the stale copy was not queued")
+	}
+	if n := emailsHeld(c2, f.tenant, f.bob); n != 0 {
+		t.Errorf("bob holds %d e-mails after the stale assignment, want 0", n)
+	}
+	if got, _ := st.GetEmailContact(ctx, f.tenant, e.ID); got.State != store.EmailClosed {
+		t.Errorf("the closed e-mail is %s", got.State)
+	}
+}
+
+// emailsHeld is how many e-mails the center says agent id holds.
+func emailsHeld(c *center.Service, tenant, id uint) int {
+	for _, a := range c.Snapshot(tenant).Agents {
+		if a.ID == agentID(id) {
+			return len(a.Emails)
+		}
+	}
+	return -1
+}
