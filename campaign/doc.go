@@ -1,4 +1,4 @@
-// Package campaign owns the rules of outbound campaigns (OUT-1, OUT-3..5):
+// Package campaign owns the rules of outbound campaigns (OUT-1, OUT-3..6):
 // the campaign settings and their validation (caller id, the actions of
 // the keys the called person may press, the retry policy for busy and
 // unanswered calls, the ring timeout, the calling windows in the tenant's
@@ -6,7 +6,9 @@
 // (lists, numbers per list, scheduled and running campaigns, fastest
 // pace), and the planning of a running campaign: given every contact with
 // the history of its attempts and the current time, which contact to dial
-// next, and when.
+// next, and when; what a key pressed during a call does (Plan.Key, with a
+// bound on replays); and the progress counts of a campaign
+// (Plan.Progress, OUT-6).
 //
 // The package is pure: standard library only (with the embedded time zone
 // database, so that zones load on hosts without one), no I/O, no
