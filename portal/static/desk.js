@@ -72,6 +72,7 @@
     st.setAttribute('data-state', v.state);
     $('desk-reason').textContent = v.reason ? '(' + v.reason + ')' : '';
     var out = v.state === 'logged_out';
+    $('desk-unregistered').hidden = out || v.registered;
     var busy = v.state === 'ringing' || v.state === 'talking';
     $('desk-login').hidden = !out;
     $('desk-logout').hidden = out;
