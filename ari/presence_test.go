@@ -140,6 +140,15 @@ func TestAgentEndpointOnAsterisk(t *testing.T) {
 		t.Error("registered on the removed endpoint")
 	}
 
+	t.Log("provision again: watched without asking")
+	if err := c.ProvisionEndpoint(ctx, name, "third-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if code := ua.register("third-secret", 60); code != 200 {
+		t.Fatalf("REGISTER on the new endpoint: %d, want 200", code)
+	}
+	nextEndpointState(t, ctx, c, ep, engine.EndpointOnline)
+
 	// Endpoints of pjsip.conf cannot be changed at run time.
 	if err := c.ProvisionEndpoint(ctx, "trunk", "x"); err == nil {
 		t.Error("provisioning over the configured trunk succeeded")

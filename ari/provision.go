@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/vmsplatform/vms/engine"
@@ -86,6 +87,10 @@ func validEndpointName(name string) bool {
 // sorcery.conf they are kept in AstDB and survive a restart. A PUT merges
 // fields, so provisioning again changes the password and keeps the rest.
 // Objects defined in pjsip.conf cannot be changed this way (403).
+//
+// The new endpoint is watched at once (see WatchEndpoint): its phone's
+// registration is reported as EndpointStateChanged even when VMS asked
+// for its state before it existed.
 func (c *Client) ProvisionEndpoint(ctx context.Context, name, password string) error {
 	if !validEndpointName(name) {
 		return fmt.Errorf("ari: provision endpoint: %w: name %q: want letters, digits, '-', '_' or '.'", engine.ErrInvalid, name)
@@ -99,17 +104,25 @@ func (c *Client) ProvisionEndpoint(ctx context.Context, name, password string) e
 			return fmt.Errorf("ari: provision endpoint %s: %s: %w", name, o.typ, err)
 		}
 	}
+	// Watched even when the subscription fails now (the application is not
+	// connected): it is made again at the next connection.
+	c.presence.add("PJSIP/" + name)
+	if _, err := c.WatchEndpoint(ctx, "PJSIP/"+name); err != nil {
+		c.log.Warn("ari: watch provisioned endpoint", slog.String("endpoint", "PJSIP/"+name), slog.Any("err", err))
+	}
 	return nil
 }
 
 // RemoveEndpoint implements engine.EndpointProvisioner: it deletes the
-// endpoint, its aor and its auth (the reverse order of creation) and stops
-// watching it. Objects already gone are not an error.
+// endpoint, its aor and its auth (the reverse order of creation) after
+// it stops watching it. Objects already gone are not an error.
 func (c *Client) RemoveEndpoint(ctx context.Context, name string) error {
 	if !validEndpointName(name) {
 		return fmt.Errorf("ari: remove endpoint: %w: name %q: want letters, digits, '-', '_' or '.'", engine.ErrInvalid, name)
 	}
-	c.unwatch("PJSIP/" + name)
+	if err := c.UnwatchEndpoint(ctx, "PJSIP/"+name); err != nil {
+		c.log.Warn("ari: unwatch removed endpoint", slog.String("endpoint", "PJSIP/"+name), slog.Any("err", err))
+	}
 	for _, typ := range []string{"endpoint", "aor", "auth"} {
 		path := "/asterisk/config/dynamic/res_pjsip/" + typ + "/" + esc(name)
 		if err := c.do(ctx, http.MethodDelete, path, nil, nil, nil); err != nil && !errors.Is(err, engine.ErrNotFound) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,9 +20,7 @@ func TestProvisionRequests(t *testing.T) {
 	if err := c.ProvisionEndpoint(ctx, "vmsagent12", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
-	f.mu.Lock()
-	reqs := append([]recordedRequest(nil), f.requests...)
-	f.mu.Unlock()
+	reqs := configRequests(f, 0)
 	want := []struct {
 		path   string
 		fields map[string]string
@@ -54,6 +53,10 @@ func TestProvisionRequests(t *testing.T) {
 		}
 	}
 
+	if !subscribed(f, http.MethodPost, "endpoint:PJSIP/vmsagent12") {
+		t.Error("the provisioned endpoint is not watched")
+	}
+
 	// A failure stops before the endpoint refers to a missing aor.
 	f.reply(http.MethodPut, "/ari/asterisk/config/dynamic/res_pjsip/aor/vmsagent13", 403, `{"message":"Not allowed"}`)
 	if err := c.ProvisionEndpoint(ctx, "vmsagent13", "x"); err == nil {
@@ -65,13 +68,16 @@ func TestProvisionRequests(t *testing.T) {
 
 	// Removal: endpoint, aor, auth; objects already gone are fine.
 	f.reply(http.MethodDelete, "/ari/asterisk/config/dynamic/res_pjsip/aor/vmsagent12", 404, `{"message":"not found"}`)
-	n := len(reqs) + 2
+	f.mu.Lock()
+	n := len(f.requests)
+	f.mu.Unlock()
 	if err := c.RemoveEndpoint(ctx, "vmsagent12"); err != nil {
 		t.Fatal(err)
 	}
-	f.mu.Lock()
-	reqs = append([]recordedRequest(nil), f.requests[n:]...)
-	f.mu.Unlock()
+	if !subscribed(f, http.MethodDelete, "endpoint:PJSIP/vmsagent12") {
+		t.Error("the removed endpoint is still watched")
+	}
+	reqs = configRequests(f, n)
 	var paths []string
 	for _, r := range reqs {
 		paths = append(paths, r.Method+" "+r.Path)
@@ -116,4 +122,30 @@ func TestProvisionValidation(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d requests sent for invalid input", n)
 	}
+}
+
+// configRequests returns the dynamic configuration requests from the n-th.
+func configRequests(f *fakeARI, n int) []recordedRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []recordedRequest
+	for _, r := range f.requests[n:] {
+		if strings.HasPrefix(r.Path, "/ari/asterisk/config/") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// subscribed reports whether a subscription request (POST: subscribe,
+// DELETE: unsubscribe) was sent for source.
+func subscribed(f *fakeARI, method, source string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.requests {
+		if r.Method == method && r.Path == "/ari/applications/vms/subscription" && r.Query.Get("eventSource") == source {
+			return true
+		}
+	}
+	return false
 }
