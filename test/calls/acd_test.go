@@ -39,6 +39,55 @@ type acdEnv struct {
 	*env
 	svc    *center.Service
 	phones map[string]*sipptest.UASPeer
+	// clock is the center's: it moves only when a test advances it, so
+	// that maximum waits expire when the test says (calls, rings and
+	// prompts run in real time).
+	clock *manualClock
+}
+
+// manualClock is a clock that moves when told; After fires then.
+type manualClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []manualWaiter
+}
+
+type manualWaiter struct {
+	at time.Time
+	c  chan time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, manualWaiter{at: c.now.Add(d), c: ch})
+	return ch
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.at.After(c.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.c <- c.now
+	}
+	c.waiters = kept
 }
 
 // acdAgent is an agent of the test: its id (store row id), group, level
@@ -92,7 +141,8 @@ func startACD(t *testing.T, groups []center.Group, agents []acdAgent) *acdEnv {
 			Config: acd.AgentConfig{ID: a.acdID(), Groups: map[acd.GroupID]acd.Level{a.group: a.level}},
 		})
 	}
-	e.svc = center.New(center.Config{Logger: slog.New(slog.DiscardHandler)})
+	e.clock = &manualClock{now: time.Now()}
+	e.svc = center.New(center.Config{Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now, After: e.clock.After})
 	if err := e.svc.Apply(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +407,7 @@ func TestACD(t *testing.T) {
 		group("103", "noanswer", func(g *center.Group) { g.Config.RingTimeout = 2 * time.Second }),
 		group("104", "unregistered", nil),
 		group("105", "nobody", nil),
-		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 9 * time.Second; g.MOHClass = "queue-test" }),
+		group("106", "maxwait", func(g *center.Group) { g.Config.MaxWait = 30 * time.Second; g.MOHClass = "queue-test" }),
 		group("107", "phonegone", nil),
 		group("108", "abandon", func(g *center.Group) { g.Config.RingTimeout = 30 * time.Second }),
 	}, []acdAgent{
@@ -498,17 +548,39 @@ func TestACD(t *testing.T) {
 		t.Parallel()
 		const id = 65
 		d := e.routeGroup(t, id, "maxwait")
-		res := e.call(t, caller, d, 12*time.Second, "")
-		r := e.expectAnswered(t, res, d, num(peerAnswer, id), "+32477123456")
-		expectLegs(t, r, "group_timeout", controller.OutcomeAnswered)
-		// The caller heard the group's music, then the position
+		done := make(chan *sipptest.CallResult, 1)
+		go func() { done <- e.call(t, caller, d, 40*time.Second, "") }()
+		// The waiting caller hears the group's music, then the position
 		// announcement (the music stops for it and comes back after it:
-		// the prompt lasts about 5 s), and no music once it left the
-		// queue for the overflow destination (a second announcement may
-		// have begun a second after the first ended).
-		got := mediaOf(e.messages(t), "queue-test")
-		if want := "music,stop,play queue-youarenext,music,"; !strings.HasPrefix(got, want) || strings.HasSuffix(got, ",music") {
-			t.Errorf("the waiting caller heard %s, want %s… and no music at the end", got, want)
+		// the prompt lasts about 5 s).
+		const heard = "music,stop,play queue-youarenext,music"
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.HasPrefix(mediaOf(e.messages(t), "queue-test"), heard) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the waiting caller heard %s, want %s…", mediaOf(e.messages(t), "queue-test"), heard)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		// The group's maximum wait passes: the caller leaves the queue for
+		// the overflow destination.
+		e.clock.Advance(31 * time.Second)
+		if inv := e.invites(peerAnswer, num(peerAnswer, id), 1); len(inv) != 1 {
+			t.Fatalf("overflow destination got %d INVITEs, want 1", len(inv))
+		}
+		e.waitBridged(t, d)
+		e.hangupInbound(t, d)
+		res := <-done
+		if res.FinalStatus != 200 {
+			t.Errorf("caller got %d, want 200", res.FinalStatus)
+		}
+		r := e.record(t, d)
+		if r.Outcome != controller.OutcomeAnswered || r.Destination != num(peerAnswer, id) {
+			t.Errorf("record outcome %q destination %q, want answered at %s", r.Outcome, r.Destination, num(peerAnswer, id))
+		}
+		expectLegs(t, r, "group_timeout", controller.OutcomeAnswered)
+		// No music once the caller left the queue.
+		if got := mediaOf(e.messages(t), "queue-test"); strings.HasSuffix(got, ",music") {
+			t.Errorf("the caller heard %s: music after it left the queue", got)
 		}
 	})
 }
