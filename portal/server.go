@@ -1,8 +1,11 @@
 // Package portal is the web face of VMS: server-rendered HTML pages for
 // operator staff and customers, and the JSON REST API under /api/v1 with the
 // same authorisation (POR-5). It owns sessions, CSRF, login throttling and the
-// mapping of *vms.Error to HTTP. It must not talk to a media engine: it reads
+// mapping of *vms.Error to HTTP. It must not drive a media engine: it reads
 // and writes rules through the store; controllers pick them up from there.
+// Its only engine call is creating an agent's softphone endpoint, through
+// the EndpointProvisioner it is given; the agent desktop and supervisor
+// screen read the live contact centre (package center).
 package portal
 
 import (
