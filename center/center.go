@@ -420,6 +420,16 @@ func (s *Service) tickLocked(touched map[uint]bool) {
 	for {
 		now := s.now()
 		eff := s.c.Tick(now)
+		// The end of a wrap-up changes an agent's state without any
+		// effect: tell its tenant.
+		for id, end := range s.wrapEnds {
+			if !end.After(now) {
+				delete(s.wrapEnds, id)
+				if a, ok := s.agents[id]; ok {
+					touched[a.TenantID] = true
+				}
+			}
+		}
 		for _, a := range eff.Assignments {
 			k := s.contacts[a.Contact]
 			if k == nil {

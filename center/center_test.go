@@ -362,6 +362,25 @@ func TestWrapUpEndsByRun(t *testing.T) {
 	wantNothing(t, tk2)
 	clk.Advance(10 * time.Second)
 	wantOffer(t, tk2, "12")
+
+	// A wrap-up that ends with nobody waiting is shown too.
+	if err := s.Answered("c2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ended("c2"); err != nil {
+		t.Fatal(err)
+	}
+	sub, cancel := s.Subscribe(1)
+	defer cancel()
+	clk.Advance(10 * time.Second)
+	select {
+	case <-sub:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification at the end of the wrap-up")
+	}
+	if st := agentState(t, s, 1, "12"); st != acd.Available {
+		t.Errorf("Bob %s, want available", st)
+	}
 }
 
 func TestAbandon(t *testing.T) {
