@@ -1,14 +1,22 @@
 package portal
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
 	"github.com/vmsplatform/vms/store"
+	"github.com/vmsplatform/vms/test/browsertest"
 )
 
 // acdFixture is one tenant's contact centre objects: the group "sales"
@@ -401,5 +409,69 @@ func TestACDAgentAndPausePages(t *testing.T) {
 	}
 	if r := h.page(A.Admin, "POST", fmt.Sprintf("%s/pause-reasons/%d/delete", base, h.acdObj(A, "pause")), nil); r.Status != http.StatusSeeOther {
 		t.Errorf("delete reason: %d", r.Status)
+	}
+}
+
+// TestACDGroupsInBrowser fills the group forms in Chromium: create a
+// group, a refused save shown with the error on its field and the input
+// kept, a save of the settings, an agent added with its level.
+func TestACDGroupsInBrowser(t *testing.T) {
+	b := browsertest.Start(t, browsertest.Options{})
+	h, _ := acdHarness(t)
+	A := h.A
+	srv := httptest.NewServer(h.srv.Handler())
+	defer srv.Close()
+	tok, _ := h.session(A.Admin)
+	browsertest.Run(b, "set the session cookie", func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
+		return cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: sessionCookie, Value: tok, URL: srv.URL})
+	})
+	if st := b.Navigate(fmt.Sprintf("%s/tenants/%d/groups", srv.URL, A.T.ID)); st != http.StatusOK {
+		t.Fatalf("groups page: %d", st)
+	}
+	b.Fill("#group-form input[name=key]", "support")
+	b.Fill("#group-form input[name=name]", "Support desk")
+	b.Fill("#group-form input[name=email]", "support@alpha.example")
+	if st := b.Submit("#group-form button[type=submit]"); st != http.StatusOK {
+		t.Fatalf("create: %d", st)
+	}
+	if got := b.Value("#group-form input[name=ring_timeout_seconds]"); got != "15" {
+		t.Errorf("ring time on the new group's page = %q", got)
+	}
+	b.Fill("#group-form input[name=min_level]", "6")
+	b.Fill("#group-form input[name=relax]", "30:7")
+	if st := b.Submit("#group-form button[type=submit]"); st != http.StatusUnprocessableEntity {
+		t.Fatalf("bad relax: %d", st)
+	}
+	if !b.Visible("#err-relax") || b.Value("#group-form input[name=relax]") != "30:7" {
+		t.Fatalf("no error on the relax field, or the input is lost")
+	}
+	if dir := os.Getenv("VMS_SCREENSHOTS"); dir != "" {
+		b.Screenshot(dir + "/group-error.png")
+	}
+	b.Fill("#group-form input[name=relax]", "30:4, 60:1")
+	b.Fill("#group-form select[name=strategy]", "longest_idle")
+	if st := b.Submit("#group-form button[type=submit]"); st != http.StatusOK {
+		t.Fatalf("save: %d", st)
+	}
+	b.Fill("#member-form select[name=agent_id]", fmt.Sprint(h.acdObj(A, "agent")))
+	b.Fill("#member-form select[name=level]", "8")
+	if st := b.Submit("#member-form button[type=submit]"); st != http.StatusOK {
+		t.Fatalf("add member: %d", st)
+	}
+	if got := b.Text("#members tbody tr td[data-label=Level]"); got != "8" {
+		t.Errorf("member level shown = %q", got)
+	}
+	if dir := os.Getenv("VMS_SCREENSHOTS"); dir != "" {
+		b.Screenshot(dir + "/group.png")
+	}
+	g, err := h.st.AgentGroupByKey(h.ctx(), A.T.ID, "support")
+	if err != nil || g.Strategy != store.StrategyLongestIdle || store.FormatRelax(g.RelaxSteps()) != "30:4, 60:1" || g.EmailAddress() != "support@alpha.example" {
+		t.Fatalf("saved group = %+v, %v", g, err)
+	}
+	// The refused save answers 422, which the browser logs; nothing else.
+	for _, e := range b.ConsoleErrors() {
+		if !strings.Contains(e, "422") {
+			t.Errorf("console error: %s", e)
+		}
 	}
 }

@@ -159,10 +159,15 @@ func checkRelax(g *AgentGroup) error {
 			return vms.FieldError("relax", "step %d: the waiting time must be at most %d seconds", i+1, maxGroupWaitSeconds)
 		}
 		if s.MinLevel < MinAgentLevel || s.MinLevel >= prevLevel {
-			if i == 0 {
-				return vms.FieldError("relax", "step 1: the level must be from %d to below the group's minimum level (%d)", MinAgentLevel, floor)
+			switch {
+			case i == 0 && prevLevel <= MinAgentLevel:
+				return vms.FieldError("relax", "every member is offered calls from the start: set a minimum level of 2 or more to lower it later")
+			case prevLevel <= MinAgentLevel:
+				return vms.FieldError("relax", "step %d: the step before already reaches level %d", i+1, MinAgentLevel)
+			case i == 0:
+				return vms.FieldError("relax", "step 1: the level must be between %d and %d (below the minimum level %d)", MinAgentLevel, prevLevel-1, prevLevel)
 			}
-			return vms.FieldError("relax", "step %d: the level must be from %d to below the level of the step before", i+1, MinAgentLevel)
+			return vms.FieldError("relax", "step %d: the level must be between %d and %d (below the step before)", i+1, MinAgentLevel, prevLevel-1)
 		}
 		prevAfter, prevLevel = s.AfterSeconds, s.MinLevel
 	}
