@@ -271,11 +271,13 @@ func (s *Service) Apply(d Directory) error {
 		if _, dup := groups[g.ID]; dup {
 			return fmt.Errorf("group %s: %w", g.ID, &acd.ConfigError{Field: "id", Message: "is used twice"})
 		}
-		k := tenantKey{g.TenantID, g.Key}
-		if _, dup := byKey[k]; dup {
-			return fmt.Errorf("group %s: %w", g.ID, &acd.ConfigError{Field: "key", Message: "is used twice"})
+		if g.Key != "" {
+			k := tenantKey{g.TenantID, g.Key}
+			if _, dup := byKey[k]; dup {
+				return fmt.Errorf("group %s: %w", g.ID, &acd.ConfigError{Field: "key", Message: "is used twice"})
+			}
+			byKey[k] = g.ID
 		}
-		byKey[k] = g.ID
 		g.Email = strings.ToLower(strings.TrimSpace(g.Email))
 		if g.Email != "" {
 			if _, dup := byEmail[g.Email]; dup {

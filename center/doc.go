@@ -13,11 +13,17 @@
 //     which is buffered and never blocks the Service; the channel is
 //     closed after an overflow and when the call is gone;
 //   - an e-mail's assignment goes to the OnEmail callback, outside the
-//     lock, in the order the assignments were taken;
+//     lock, in the order the assignments were taken (they wait until the
+//     callback is set);
 //   - subscribers of the tenant concerned are notified (Subscribe): each
 //     subscription holds at most one pending notification, so a slow
 //     reader sees one notification for many changes, then reads the
 //     Snapshot.
+//
+// A call's ticket carries at most one pending decision at a time (the
+// next offer needs the controller's NoAnswer first), so its small buffer
+// never fills; were it ever full, the decision would be logged and
+// dropped rather than block every other call.
 //
 // Run fires the Center's timers (maximum waits, relaxation steps, end of
 // wrap-up) when they are due (acd.Center.NextDue) and samples each
