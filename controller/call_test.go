@@ -214,7 +214,7 @@ func TestDestinations(t *testing.T) {
 		{name: "hangup",
 			nodes:  []routing.Node{{ID: "s", Type: routing.TypeHangup}},
 			hangup: engine.HangupNormal, outcome: OutcomeRejected},
-		{name: "group is closed until ACM: group_closed alternative",
+		{name: "group without a contact centre: group_closed alternative",
 			nodes:     []routing.Node{{ID: "s", Type: routing.TypeGroup, Group: "sales", On: map[routing.Outcome]string{"group_closed": "n"}}, number("n", numA, nil)},
 			bridgedTo: numA, outcome: OutcomeAnswered, answered: true, pathHas: "group_closed"},
 		{name: "another tree",
