@@ -50,6 +50,11 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 	}
 	var free []engine.ChannelID
 	for _, id := range ev.Adopted {
+		if IsOutbound(id) && !ev.Initial && !mine(id) {
+			// An outbound call of this process's dialer, not handed
+			// over yet: the dialer ends it itself.
+			continue
+		}
 		if !mine(id) {
 			free = append(free, id)
 		}
@@ -84,7 +89,7 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 		if paired[id] {
 			continue
 		}
-		if canInspect && !isLeg(id) && !bridges[bridgeID(id)] {
+		if canInspect && !isLeg(id) && !IsOutbound(id) && !bridges[bridgeID(id)] {
 			cctx, cancel := c.cmdCtx(ctx)
 			ev, answered, err := insp.InspectChannel(cctx, id)
 			cancel()

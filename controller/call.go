@@ -55,6 +55,8 @@ type call struct {
 	// resync receives the channels the engine still holds after a lost
 	// connection (events of that time are lost).
 	resync chan map[engine.ChannelID]bool
+	// handover is set for an outbound channel queued by QueueChannel.
+	handover *handover
 }
 
 func newCall(c *Controller, ctx context.Context, ev engine.CallArrived) *call {
@@ -586,6 +588,7 @@ func (k *call) connect(id engine.ChannelID, leg *Leg) error {
 	}
 	k.bridgedLeg = id
 	k.saveAnswered(leg)
+	k.connectedLeg(leg)
 	for {
 		ev, err := k.next(time.Time{})
 		if errors.Is(err, errStopped) {

@@ -315,6 +315,9 @@ type Controller struct {
 	partners map[engine.ChannelID]engine.ChannelID
 
 	fallbackKick chan struct{}
+	// runCtx is the context of Run, the life of calls handed over by
+	// QueueChannel; nil when Run does not run.
+	runCtx context.Context
 	// presence follows the agents' phones; nil without a Queue that
 	// implements Presence or an engine that reports endpoint states.
 	presence *presence
@@ -367,6 +370,9 @@ func (c *Controller) ActiveCalls() int { return int(c.active.Load()) }
 // goroutine ended and the records queue was flushed (or its flush timed
 // out).
 func (c *Controller) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.runCtx = ctx
+	c.mu.Unlock()
 	bg := context.WithoutCancel(ctx)
 	wctx, wcancel := context.WithCancel(bg)
 	writerDone := make(chan struct{})
@@ -414,7 +420,7 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 	switch ev := ev.(type) {
 	case engine.CallArrived:
-		if isLeg(ev.Channel) {
+		if isLeg(ev.Channel) || IsOutbound(ev.Channel) {
 			// A leg originated by an earlier VMS process that answered
 			// while VMS was away: its call is gone, end it.
 			c.log.Warn("orphaned leg entered the application; hanging it up", slog.String("channel", string(ev.Channel)))
