@@ -22,6 +22,7 @@ var migrations = []migration{
 	{ID: "0001_initial", Up: m0001Initial},
 	{ID: "0002_routing", Up: m0002Routing},
 	{ID: "0003_acd", Up: m0003ACD},
+	{ID: "0004_campaigns", Up: m0004Campaigns},
 }
 
 // schemaMigration is the bookkeeping row of an applied migration.
