@@ -301,7 +301,7 @@ func (s *Server) deskEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, a.TenantID, func() (any, any) {
+	return s.stream(c, a.TenantID, false, func() (any, any) {
 		v := s.deskStatus(a)
 		// The key leaves out the time, so a change elsewhere in the
 		// tenant sends nothing.

@@ -30,13 +30,19 @@ import (
 // configuration.
 func (h *harness) withCenter(mod func(*Config)) *center.Service {
 	h.t.Helper()
+	return h.withCenterConfig(center.Config{}, mod)
+}
+
+// withCenterConfig is withCenter with a centre configured by cc.
+func (h *harness) withCenterConfig(cc center.Config, mod func(*Config)) *center.Service {
+	h.t.Helper()
 	for _, f := range []*tenantFixture{&h.A, &h.B} {
 		f.T.Options = "acm"
 		if err := h.st.UpdateTenant(h.ctx(), store.System, f.T); err != nil {
 			h.t.Fatal(err)
 		}
 	}
-	cs := center.New(center.Config{})
+	cs := center.New(cc)
 	err := cs.Apply(center.Directory{
 		Groups: []center.Group{
 			{ID: "7", TenantID: h.A.T.ID, Key: "sales", Name: "Sales",
@@ -330,7 +336,13 @@ func TestDeskAndSupervisorEvents(t *testing.T) {
 func TestSupervisorPageLive(t *testing.T) {
 	b := browsertest.Start(t, browsertest.Options{})
 	h := sqliteHarness(t)
-	cs := h.withCenter(nil)
+	// A history sample every 100 ms, so the chart has points to draw.
+	cs := h.withCenterConfig(center.Config{HistoryEvery: 100 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { cs.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	time.Sleep(250 * time.Millisecond) // a first sample or two
 	srv := liveServer(t, h)
 	tok, _ := h.session(h.A.Sup)
 	browsertest.Run(b, "set the session cookie", func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
@@ -361,6 +373,11 @@ func TestSupervisorPageLive(t *testing.T) {
 	b.Eval(waitText("#group-sales .sup-waiting", "1"), &got)
 	if got != "1" {
 		t.Fatalf("waiting callers shown: %q", got)
+	}
+	var n int
+	b.Eval(`document.querySelectorAll("#sup-chart-svg polyline").length`, &n)
+	if n != 3 {
+		t.Errorf("the chart draws %d lines, want 3 (waiting, on a call, available)", n)
 	}
 	b.Eval(`window.vmsNoReload === true`, &marker)
 	if !marker {

@@ -29,7 +29,11 @@ const (
 // always sends. The stream ends when the client goes away or after
 // Config.EventStreamMax; the browser then reconnects, which checks its
 // session again.
-func (s *Server) stream(c echo.Context, tenantID uint, build func() (data, key any)) error {
+//
+// With periodic set, the heartbeat sends a fresh event instead of a bare
+// comment: figures that move without a change event (the history's new
+// sample) then reach the page too.
+func (s *Server) stream(c echo.Context, tenantID uint, periodic bool, build func() (data, key any)) error {
 	if s.cfg.Center == nil {
 		return errNoCenter
 	}
@@ -82,6 +86,12 @@ func (s *Server) stream(c echo.Context, tenantID uint, build func() (data, key a
 		case <-end.C:
 			return nil
 		case <-heartbeat.C:
+			if periodic {
+				if !send() {
+					return nil
+				}
+				continue
+			}
 			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
 				return nil
 			}

@@ -160,7 +160,7 @@ func (s *Server) supervisorEvents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.stream(c, tid, func() (any, any) { return s.supervisorState(tid), nil })
+	return s.stream(c, tid, true, func() (any, any) { return s.supervisorState(tid), nil })
 }
 
 // supervisorHome sends a tenant user to the supervisor screen of their
