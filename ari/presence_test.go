@@ -149,6 +149,31 @@ func TestAgentEndpointOnAsterisk(t *testing.T) {
 	}
 	nextEndpointState(t, ctx, c, ep, engine.EndpointOnline)
 
+	t.Log("a second phone replaces the first")
+	ua2 := newSIPUA(t, a.SIPAddr(), name)
+	if code := ua2.register("third-secret", 60); code != 200 {
+		t.Fatalf("REGISTER of the second phone: %d, want 200", code)
+	}
+	waitFor(t, "second phone qualified", func() bool { return ua2.options.Load() > 0 })
+	waitFor(t, "endpoint online", func() bool {
+		st, err := c.WatchEndpoint(ctx, ep)
+		return err == nil && st == engine.EndpointOnline
+	})
+	time.Sleep(time.Second) // let the events of the replacement arrive
+	last := engine.EndpointUnknown
+	for {
+		ev, ok := c.Inbox().TryNext()
+		if !ok {
+			break
+		}
+		if e, ok := ev.(engine.EndpointStateChanged); ok && e.Endpoint == ep {
+			last = e.State
+		}
+	}
+	if last != engine.EndpointOnline && last != engine.EndpointUnknown {
+		t.Errorf("after the second phone replaced the first, the last state reported is %s, want online", last)
+	}
+
 	// Endpoints of pjsip.conf cannot be changed at run time.
 	if err := c.ProvisionEndpoint(ctx, "trunk", "x"); err == nil {
 		t.Error("provisioning over the configured trunk succeeded")
