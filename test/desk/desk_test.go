@@ -221,14 +221,46 @@ func TestAgentAnswersInBrowser(t *testing.T) {
 	}
 	t.Logf("browser RTP: %d bytes sent, %d bytes received", stats.Sent, stats.Received)
 
-	// 5. Closing the page: the agent's phone is gone within seconds.
-	closeTab(b)
-	waitFor(t, 10*time.Second, "the center to see the softphone unregistered", func() bool { return !status(svc, tenant.ID, agentID).View.Registered })
-
+	// 5. The agent hangs up in the page: the caller is hung up, the agent
+	// is in after-call work, then ready again with its button.
+	b.Click("#phone-hangup")
 	select {
 	case err := <-callDone:
 		if err != nil {
-			t.Logf("caller: %v", err)
+			t.Errorf("first caller: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the caller was not hung up after the agent hung up")
+	}
+	b.Eval(waitAttr("#desk-state", "data-state", "wrap_up", 5000), &got)
+	if got != "wrap_up" || !b.Visible("#desk-wrapup") {
+		t.Fatalf("desk state %q after the call, want wrap_up with its countdown", got)
+	}
+	b.Click("#desk-resume")
+	b.Eval(waitAttr("#desk-state", "data-state", "available", 5000), &got)
+	if got != "available" {
+		t.Fatalf("desk state %q after Ready", got)
+	}
+
+	// 6. Auto-answer: the next call is answered without a click.
+	b.Click("#phone-auto-answer")
+	callDone = make(chan error, 1)
+	callDir, callPort, mediaPort = t.TempDir(), sipptest.FreeUDPPort(t), sipptest.FreeUDPPort(t)
+	go func() { callDone <- placeCall(sipp, ast.SIPAddr(), callDir, callPort, mediaPort, 40*time.Second) }()
+	b.Eval(waitAttr("#phone-status", "data-status", "in call", 20000), &got)
+	if got != "in call" {
+		t.Fatalf("phone status %q: the second call was not answered automatically", got)
+	}
+	waitFor(t, 10*time.Second, "the second caller and the agent bridged", func() bool { return bridged(t, ast, center.Endpoint(agent.ID)) })
+
+	// 7. Closing the page: the agent's phone is gone within seconds, and
+	// the caller is hung up.
+	closeTab(b)
+	waitFor(t, 10*time.Second, "the center to see the softphone unregistered", func() bool { return !status(svc, tenant.ID, agentID).View.Registered })
+	select {
+	case err := <-callDone:
+		if err != nil {
+			t.Errorf("second caller: %v", err)
 		}
 	case <-time.After(20 * time.Second):
 		t.Error("the caller was not hung up after the agent left")
