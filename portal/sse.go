@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vmsplatform/vms"
 )
 
 // Server-sent event streams of the agent desktop and the supervisor screen.
@@ -86,6 +88,9 @@ func (s *Server) stream(c echo.Context, tenantID uint, periodic bool, build func
 		case <-end.C:
 			return nil
 		case <-heartbeat.C:
+			if !s.sessionAlive(c) {
+				return nil // logged out: the reconnection meets the login check
+			}
 			if periodic {
 				if !send() {
 					return nil
@@ -111,4 +116,16 @@ func (s *Server) stream(c echo.Context, tenantID uint, periodic bool, build func
 			}
 		}
 	}
+}
+
+// sessionAlive reports whether the session a stream was opened with still
+// exists (the user may have logged out elsewhere). A stream opened with an
+// API token has no session and stays.
+func (s *Server) sessionAlive(c echo.Context) bool {
+	sess := currentSession(c)
+	if sess == nil {
+		return true
+	}
+	_, err := s.store.GetSession(c.Request().Context(), sess.ID)
+	return vms.ErrorCode(err) != vms.ENOTFOUND
 }

@@ -162,7 +162,10 @@
   var live = $('sup-live');
   var es = new EventSource(root.getAttribute('data-events'));
   es.onopen = function () { live.textContent = 'Live.'; };
-  es.onerror = function () { live.textContent = 'Connection lost; reconnecting…'; };
+  es.onerror = function () {
+    live.textContent = es.readyState === EventSource.CLOSED ?
+      'Disconnected. Reload the page; you may need to log in again.' : 'Connection lost; reconnecting…';
+  };
   es.onmessage = function (e) {
     live.textContent = 'Live.';
     try { render(JSON.parse(e.data)); } catch (err) { /* the next event repairs it */ }
