@@ -678,7 +678,9 @@ func (s *Store) ACDDirectory(ctx context.Context) (ACDDirectory, error) {
 		if err := db.Order("tenant_id, group_key").Find(&d.Groups).Error; err != nil {
 			return fmt.Errorf("groups: %w", err)
 		}
-		if err := db.Order("tenant_id, id").Find(&d.Agents).Error; err != nil {
+		// A disabled user's agent is left out: the contact centre logs it out.
+		if err := db.Where("user_id NOT IN (?)", db.Model(&User{}).Select("id").Where("disabled = ?", true)).
+			Order("tenant_id, id").Find(&d.Agents).Error; err != nil {
 			return fmt.Errorf("agents: %w", err)
 		}
 		if err := db.Order("agent_id, group_id").Find(&d.Memberships).Error; err != nil {

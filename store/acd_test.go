@@ -596,3 +596,63 @@ func TestSeedDemoACD(t *testing.T) {
 		}
 	})
 }
+
+// A user who is an agent: deleting the user removes the agent and its
+// levels (and the contact centre reloads), changing the role to one that
+// takes no contacts is refused, and a disabled user's agent is left out
+// of the directory.
+func TestAgentUserLifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		acme := mustTenant(t, s, "Acme")
+		admin := mustUser(t, s, &acme.ID, "admin@acme.example")
+		a := store.Actor{UserID: &admin.ID, Email: admin.Email}
+		ann := mustAgentUser(t, s, acme.ID, "ann@acme.example", "agent")
+		bob := mustAgentUser(t, s, acme.ID, "bob@acme.example", "agent")
+		g := store.DefaultAgentGroup(acme.ID)
+		g.Key, g.Name = "sales", "Sales"
+		if err := s.CreateAgentGroup(ctx, a, &g); err != nil {
+			t.Fatal(err)
+		}
+		var agents []*store.Agent
+		for _, u := range []*store.User{ann, bob} {
+			ag := &store.Agent{TenantID: acme.ID, UserID: u.ID}
+			if err := s.CreateAgent(ctx, a, ag); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetMembership(ctx, a, acme.ID, ag.ID, g.ID, 5); err != nil {
+				t.Fatal(err)
+			}
+			agents = append(agents, ag)
+		}
+
+		changed := *ann
+		changed.Role = "read-only"
+		unchanged(t, s, func() { wantCode(t, s.UpdateUser(ctx, a, &changed), vms.EINVALID, "role") })
+
+		disabled := *bob
+		disabled.Disabled = true
+		bumps(t, s, "disable an agent's user", func() error { return s.UpdateUser(ctx, a, &disabled) })
+		d, err := s.ACDDirectory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Agents) != 1 || d.Agents[0].ID != agents[0].ID {
+			t.Errorf("directory agents = %+v, want only Ann's", d.Agents)
+		}
+
+		bumps(t, s, "delete an agent's user", func() error { return s.DeleteUser(ctx, a, ann.ID) })
+		if _, err := s.GetAgent(ctx, acme.ID, agents[0].ID); vms.ErrorCode(err) != vms.ENOTFOUND {
+			t.Errorf("agent of the deleted user: %v, want not found", err)
+		}
+		ms, err := s.ListMemberships(ctx, acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if m.AgentID == agents[0].ID {
+				t.Errorf("membership of the deleted user's agent left: %+v", m)
+			}
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	vms "github.com/vmsplatform/vms"
+	"github.com/vmsplatform/vms/access"
 )
 
 // NormalizeEmail is how e-mail addresses are stored and looked up:
@@ -57,6 +58,23 @@ func (s *Store) UpdateUser(ctx context.Context, a Actor, u *User) error {
 		var before User
 		if err := first(db.Where("id = ?", u.ID), &before, "user", u.ID); err != nil {
 			return err
+		}
+		// An agent's account keeps a role that may take contacts: the
+		// agent is removed first, on purpose, with its group levels.
+		if r := access.Role(u.Role); r != access.Agent && r != access.Supervisor {
+			var n int64
+			if err := db.Model(&Agent{}).Where("user_id = ?", u.ID).Count(&n).Error; err != nil {
+				return translate(err, "update user")
+			}
+			if n > 0 {
+				return vms.FieldError("role", "the user is an agent; remove the agent first (contact centre, agents)")
+			}
+		}
+		if before.Disabled != u.Disabled {
+			// The contact centre logs a disabled agent out at its next load.
+			if err := bumpGeneration(db); err != nil {
+				return err
+			}
 		}
 		if err := db.Model(u).Select(userColumns).Updates(u).Error; err != nil {
 			return translate(err, "update user")
@@ -120,6 +138,25 @@ func (s *Store) DeleteUser(ctx context.Context, a Actor, id uint) error {
 		for _, dep := range []any{&Session{}, &APIToken{}, &LoginLink{}} {
 			if err := db.Where("user_id = ?", id).Delete(dep).Error; err != nil {
 				return fmt.Errorf("store: delete user %d: %T: %w", id, dep, err)
+			}
+		}
+		// A user who is an agent takes the agent and its group levels along;
+		// the contact centre drops the agent at its next load.
+		var agents []Agent
+		if err := db.Where("user_id = ?", id).Find(&agents).Error; err != nil {
+			return fmt.Errorf("store: delete user %d: agents: %w", id, err)
+		}
+		for _, ag := range agents {
+			if err := db.Where("agent_id = ?", ag.ID).Delete(&AgentMembership{}).Error; err != nil {
+				return fmt.Errorf("store: delete user %d: memberships: %w", id, err)
+			}
+			if err := db.Delete(&Agent{}, ag.ID).Error; err != nil {
+				return translate(err, "delete user's agent")
+			}
+		}
+		if len(agents) > 0 {
+			if err := bumpGeneration(db); err != nil {
+				return err
 			}
 		}
 		if err := db.Delete(&User{}, id).Error; err != nil {
