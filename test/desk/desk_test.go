@@ -60,6 +60,9 @@ const (
 // queued call answered in the page, media both ways, and presence when
 // the page closes.
 func TestAgentAnswersInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Asterisk, SIPp and Chromium: not in -short")
+	}
 	b := browsertest.Start(t, browsertest.Options{FakeMedia: true, Timeout: 45 * time.Second})
 	sipp := sippPath(t)
 	ast := astertest.Start(t, astertest.Options{
