@@ -78,6 +78,7 @@
     $('desk-logout').hidden = out;
     $('desk-resume').hidden = !(v.state === 'paused' || v.state === 'not_ready' || v.state === 'wrap_up');
     $('desk-pause').hidden = out || busy;
+    $('desk-pause-box').hidden = out || busy;
     $('desk-pause').disabled = busy;
     $('desk-logout').disabled = busy;
     var c = v.call;
