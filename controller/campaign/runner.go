@@ -141,8 +141,15 @@ func (r *runner) step(ctx context.Context) (wait time.Duration, stop bool) {
 		if r.busy() > 0 {
 			return time.Second, false
 		}
+		if c.State == StateScheduled {
+			// Over before it started (its dates passed): a campaign is
+			// done from running only.
+			cctx, cancel = r.cmdCtx(ctx)
+			_ = st.SetState(cctx, r.id, []string{StateScheduled}, StateRunning)
+			cancel()
+		}
 		cctx, cancel = r.cmdCtx(ctx)
-		err := st.SetState(cctx, r.id, []string{StateScheduled, StateRunning}, StateDone)
+		err := st.SetState(cctx, r.id, []string{StateRunning}, StateDone)
 		cancel()
 		if err != nil && !errors.Is(err, ErrStateChanged) {
 			r.log.Warn("mark campaign done", slog.Any("err", err))
