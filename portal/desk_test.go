@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -77,11 +78,15 @@ func (h *harness) withCenterConfig(cc center.Config, mod func(*Config)) *center.
 type fakeProvisioner struct {
 	mu   sync.Mutex
 	pass map[string]string
+	fail error // returned instead of provisioning, when set
 }
 
 func (f *fakeProvisioner) ProvisionEndpoint(ctx context.Context, name, password string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
 	if f.pass == nil {
 		f.pass = map[string]string{}
 	}
@@ -114,6 +119,9 @@ func TestDeskStates(t *testing.T) {
 		{"unknown reason", map[string]any{"state": "paused", "reason": "nap"}, 422, "available", "reason"},
 		{"no state", map[string]any{}, 422, "available", "state"},
 		{"bad state", map[string]any{"state": "talking"}, 422, "available", "state"},
+		{"unknown field", map[string]any{"state": "paused", "agent_id": "21"}, 422, "available", "agent_id"},
+		{"state of wrong type", `{"state": 1}`, 422, "available", "state"},
+		{"not JSON", `{state:`, 422, "available", ""},
 		{"pause", map[string]any{"state": "paused", "reason": "lunch"}, 200, "paused", ""},
 		{"resume", map[string]any{"state": "available"}, 200, "available", ""},
 		{"log out", map[string]any{"state": "logged_out"}, 200, "logged_out", ""},
@@ -194,6 +202,12 @@ func TestDeskSoftphone(t *testing.T) {
 	}
 	if r := h.api(h.A.RO, "POST", "/api/v1/desk/softphone", nil); r.Status != 403 || len(prov.pass) != 1 {
 		t.Errorf("non-agent: %d, provisioned %v", r.Status, prov.pass)
+	}
+	// The engine refuses: a clear 503, nothing half done.
+	prov.fail = errors.New("ari: provision endpoint vmsagent11: connection refused")
+	r := h.api(h.A.Agent, "POST", "/api/v1/desk/softphone", nil)
+	if e := r.apiErr(t); r.Status != 503 || strings.Contains(e.Message, "ari") || !strings.Contains(e.Message, "could not be set up") {
+		t.Errorf("engine down: %d %+v", r.Status, e)
 	}
 }
 
