@@ -20,6 +20,7 @@ import (
 
 	"github.com/vmsplatform/vms/acd"
 	"github.com/vmsplatform/vms/center"
+	"github.com/vmsplatform/vms/credential"
 	"github.com/vmsplatform/vms/store"
 	"github.com/vmsplatform/vms/test/browsertest"
 )
@@ -342,6 +343,30 @@ func TestDeskAndSupervisorEvents(t *testing.T) {
 	bs := openSSE(t, fmt.Sprintf("%s/tenants/%d/supervisor/events", srv.URL, h.B.T.ID), bTok)
 	var bv supervisorView
 	bs.next(&bv, "B's first event", func() bool { return len(bv.Agents) == 1 && bv.Agents[0].Name == "Bob Bravo" })
+}
+
+// TestStreamEndsWithSession: a stream whose session is gone (logged out
+// elsewhere) ends at its next heartbeat.
+func TestStreamEndsWithSession(t *testing.T) {
+	h := sqliteHarness(t)
+	h.withCenter(nil)
+	h.srv.heartbeat = 50 * time.Millisecond
+	srv := liveServer(t, h)
+	tok, _ := h.session(h.A.Agent)
+	desk := openSSE(t, srv.URL+"/desk/events", tok)
+	var dv deskView
+	desk.next(&dv, "first event", func() bool { return dv.State == "logged_out" })
+	if err := h.st.DeleteSession(h.ctx(), credential.HashToken(tok)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case _, open := <-desk.events:
+		if open {
+			t.Fatal("an event after the session ended")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the stream outlived its session")
+	}
 }
 
 // TestSupervisorPageLive proves in Chromium that the supervisor screen

@@ -115,6 +115,8 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	apiOps   []apiOp
+	// heartbeat overrides sseHeartbeat (tests).
+	heartbeat time.Duration
 }
 
 // New builds the portal with all its routes. reg may be nil (a private

@@ -77,7 +77,11 @@ func (s *Server) stream(c echo.Context, tenantID uint, periodic bool, build func
 	if !send() {
 		return nil
 	}
-	heartbeat := time.NewTicker(sseHeartbeat)
+	every := sseHeartbeat
+	if s.heartbeat > 0 {
+		every = s.heartbeat
+	}
+	heartbeat := time.NewTicker(every)
 	defer heartbeat.Stop()
 	end := time.NewTimer(s.cfg.EventStreamMax)
 	defer end.Stop()
