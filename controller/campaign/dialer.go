@@ -88,6 +88,12 @@ type Config struct {
 	Rescan time.Duration
 	// CommandTimeout bounds one engine or store command; default 10 s.
 	CommandTimeout time.Duration
+	// LostAfter is how long after its start an attempt left in progress
+	// by another process (one that went away) is marked lost; default
+	// the ring timeout, the message played as often as it may be, the
+	// key wait and 30 s. It must exceed the longest call before the
+	// person is connected.
+	LostAfter time.Duration
 	// RetryDelay, when set, replaces the campaigns' retry delays. For
 	// tests only: the settings users write keep their bounds.
 	RetryDelay time.Duration

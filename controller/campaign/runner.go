@@ -26,6 +26,7 @@ type runner struct {
 	calls    sync.WaitGroup
 	mu       sync.Mutex
 	inflight int
+	starts   map[uint]time.Time // of the calls in flight, by attempt id
 
 	leased    bool
 	renewedAt time.Time
@@ -52,6 +53,19 @@ func (r *runner) busy() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.inflight
+}
+
+// oldest returns the start of the oldest call in flight; zero when none.
+func (r *runner) oldest() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var t time.Time
+	for _, s := range r.starts {
+		if t.IsZero() || s.Before(t) {
+			t = s
+		}
+	}
+	return t
 }
 
 // run is the runner's loop. It returns when the campaign is no longer to
@@ -118,14 +132,23 @@ func (r *runner) step(ctx context.Context) (wait time.Duration, stop bool) {
 		return 0, true
 	}
 	// Attempts left in progress by a process that went away (OUT-7).
-	bound := now.Add(-(c.Settings.RingTimeout + c.MessageDuration*time.Duration(cfg.MaxReplays+1) + cfg.KeyWait + lostGrace))
-	cctx, cancel = r.cmdCtx(ctx)
-	n, err := st.LostAttempts(cctx, r.id, bound)
-	cancel()
-	if err != nil {
-		r.log.Warn("mark lost attempts", slog.Any("err", err))
-	} else if n > 0 {
-		r.log.Warn("attempts left in progress by an earlier process marked lost", slog.Int("attempts", n))
+	lostAfter := cfg.LostAfter
+	if lostAfter <= 0 {
+		lostAfter = c.Settings.RingTimeout + c.MessageDuration*time.Duration(cfg.MaxReplays+1) + cfg.KeyWait + lostGrace
+	}
+	bound := now.Add(-lostAfter)
+	// The store cannot tell our own calls from those of a process that
+	// went away: while one of ours is older than the bound (a person
+	// waiting long in a queue), the others wait for a later round.
+	if oldest := r.oldest(); oldest.IsZero() || !oldest.Before(bound) {
+		cctx, cancel = r.cmdCtx(ctx)
+		n, err := st.LostAttempts(cctx, r.id, bound)
+		cancel()
+		if err != nil {
+			r.log.Warn("mark lost attempts", slog.Any("err", err))
+		} else if n > 0 {
+			r.log.Warn("attempts left in progress by an earlier process marked lost", slog.Int("attempts", n))
+		}
 	}
 	cctx, cancel = r.cmdCtx(ctx)
 	contacts, err := st.Contacts(cctx, r.id)
@@ -288,6 +311,10 @@ func (r *runner) dial(ctx context.Context, c Campaign, ct Contact) error {
 	r.lastDial = now
 	r.mu.Lock()
 	r.inflight++
+	if r.starts == nil {
+		r.starts = map[uint]time.Time{}
+	}
+	r.starts[id] = now
 	r.mu.Unlock()
 	a := &attempt{
 		d: r.d, c: c, contact: ct, id: id, ch: engineChannel(ch),
@@ -299,6 +326,7 @@ func (r *runner) dial(ctx context.Context, c Campaign, ct Contact) error {
 		defer func() {
 			r.mu.Lock()
 			r.inflight--
+			delete(r.starts, id)
 			r.mu.Unlock()
 			select {
 			case r.ended <- struct{}{}:

@@ -64,6 +64,11 @@ type UASOptions struct {
 	// OPTIONS Asterisk qualifies contacts with (200 OK), and in Answer
 	// mode it answers in PCMU, the codec VMS offers agents besides opus.
 	Phone bool
+	// DTMF is, in Answer mode, a digit ("0".."9") the peer sends as RFC
+	// 4733 telephone-events DTMFDelay after the answer (the called person
+	// presses a key). The peer must not be hung up during DTMFDelay.
+	DTMF      string
+	DTMFDelay time.Duration
 }
 
 // Invite is an INVITE a UAS peer received (retransmissions counted once).
@@ -133,10 +138,22 @@ func startUAS(t testing.TB, sipp, name string, port int, opts UASOptions) (*UASP
 	t.Helper()
 	dir := t.TempDir()
 	p := &UASPeer{Port: port, Mode: opts.Mode, dir: dir, trace: filepath.Join(dir, "messages.log")}
+	var pcap string
+	if opts.DTMF != "" {
+		if len(opts.DTMF) != 1 || opts.DTMF[0] < '0' || opts.DTMF[0] > '9' {
+			return nil, fmt.Errorf("DTMF %q: want one digit 0-9", opts.DTMF)
+		}
+		pcap = fmt.Sprintf(dtmfPcap, opts.DTMF)
+		if _, err := os.Stat(pcap); err != nil {
+			return nil, fmt.Errorf("DTMF payload: %w", err)
+		}
+	}
 	scenario := renderScenario(t, dir, name, struct {
-		HoldMs int64
-		Phone  bool
-	}{opts.Hold.Milliseconds(), opts.Phone})
+		HoldMs      int64
+		Phone       bool
+		DTMFPcap    string
+		DTMFDelayMs int64
+	}{opts.Hold.Milliseconds(), opts.Phone, pcap, opts.DTMFDelay.Milliseconds()})
 	mp := freeMediaPort(t)
 	args := []string{
 		"-sf", scenario,
