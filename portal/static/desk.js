@@ -153,7 +153,17 @@
     pc.getReceivers().forEach(function (r) { if (r.track) { stream.addTrack(r.track); } });
     audio.srcObject = stream;
     var p = audio.play();
-    if (p && p.catch) { p.catch(function () { /* autoplay refused: the user clicks Answer */ }); }
+    if (p && p.catch) {
+      // The browser refuses sound before the user touched the page (an
+      // automatic answer right after loading it): play at the first click.
+      p.catch(function () {
+        $('phone-audio-hint').hidden = false;
+        document.addEventListener('click', function () {
+          $('phone-audio-hint').hidden = true;
+          audio.play().catch(function () { /* still refused */ });
+        }, { once: true });
+      });
+    }
     pc.addEventListener('track', function (ev) {
       if (ev.streams && ev.streams[0]) { audio.srcObject = ev.streams[0]; }
     });
@@ -161,6 +171,7 @@
 
   function resetCall() {
     phone.session = null;
+    $('phone-audio-hint').hidden = true;
     $('phone-incoming').hidden = true;
     $('phone-answer').hidden = true;
     $('phone-hangup').hidden = true;
