@@ -345,6 +345,34 @@ func TestDeskAndSupervisorEvents(t *testing.T) {
 	bs.next(&bv, "B's first event", func() bool { return len(bv.Agents) == 1 && bv.Agents[0].Name == "Bob Bravo" })
 }
 
+// TestSupervisorAccess: who reaches the supervisor screen and its API.
+func TestSupervisorAccess(t *testing.T) {
+	h := sqliteHarness(t)
+	h.withCenter(nil)
+	A := h.A
+	if r := h.page(A.Sup, "GET", "/supervisor", nil); r.Status != 303 || r.Header.Get("Location") != fmt.Sprintf("/tenants/%d/supervisor", A.T.ID) {
+		t.Errorf("/supervisor for a supervisor: %d %q", r.Status, r.Header.Get("Location"))
+	}
+	for _, u := range []*store.User{A.Agent, h.Op} {
+		if r := h.page(u, "GET", "/supervisor", nil); r.Status != 403 {
+			t.Errorf("/supervisor for %s: %d", u.Role, r.Status)
+		}
+	}
+	var v supervisorView
+	r := h.api(A.RO, "GET", fmt.Sprintf("/api/v1/tenants/%d/supervisor", A.T.ID), nil)
+	r.json(t, &v)
+	if r.Status != 200 || len(v.Agents) != 1 || v.Agents[0].Name != "Ann Agent" || len(v.Groups) != 1 || v.Groups[0].Agents["logged_out"] != 1 {
+		t.Errorf("API for a read-only user: %d %+v", r.Status, v)
+	}
+	if r := h.page(h.OpRO, "GET", fmt.Sprintf("/tenants/%d/supervisor", A.T.ID), nil); r.Status != 200 || !strings.Contains(r.Body, "Ann Agent") {
+		t.Errorf("page for operator staff: %d", r.Status)
+	}
+	// A customer without the contact centre option: refused, naming it.
+	if r := h.page(h.C.Admin, "GET", fmt.Sprintf("/tenants/%d/supervisor", h.C.T.ID), nil); r.Status != 403 || !strings.Contains(r.Body, "Agent Contact Management") {
+		t.Errorf("tenant without ACM: %d %.300s", r.Status, r.Body)
+	}
+}
+
 // TestStreamEndsWithSession: a stream whose session is gone (logged out
 // elsewhere) ends at its next heartbeat.
 func TestStreamEndsWithSession(t *testing.T) {
