@@ -64,6 +64,9 @@
   function serverNow() { return Date.now() - skew; }
 
   function render(v) {
+    // Other parts of the page (the e-mail section) may follow the status
+    // without a stream of their own.
+    document.dispatchEvent(new CustomEvent('vms:desk-status', { detail: v }));
     status = v;
     status.receivedAt = Date.now();
     skew = Date.now() - Date.parse(v.at);
