@@ -61,8 +61,8 @@ type Service struct {
 	replies map[uint]bool // e-mails whose reply is being sent
 }
 
-// New checks cfg and returns a Service. Call Start before the listener
-// accepts mail.
+// New checks cfg and returns a Service; it takes the center's e-mail
+// assignments from now on. Call Start before the listener accepts mail.
 func New(cfg Config) (*Service, error) {
 	switch {
 	case cfg.Store == nil:
@@ -79,6 +79,8 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	// At once: an assignment delivered while no handler is set is lost.
+	s.center.OnEmail(s.assigned)
 	return s, nil
 }
 
@@ -87,12 +89,11 @@ func ContactID(id uint) acd.ContactID {
 	return acd.ContactID("mail-" + strconv.FormatUint(uint64(id), 10))
 }
 
-// Start takes the center's e-mail assignments from now on and queues again
-// the e-mails stored as queued or assigned (after a restart the center
-// knows none of them). The center must hold the directory already: an
-// e-mail whose group is gone stays stored and is logged.
+// Start queues again the e-mails stored as queued or assigned (after a
+// restart the center knows none of them). The center should hold the
+// directory already: an e-mail whose group it does not know stays stored,
+// is logged, and is queued by a later Requeue.
 func (s *Service) Start(ctx context.Context) error {
-	s.center.OnEmail(s.assigned)
 	return s.Requeue(ctx)
 }
 

@@ -25,11 +25,13 @@ type outbox struct {
 	mu    sync.Mutex
 	sent  []vmsmail.Message
 	fail  error
-	block chan struct{} // when set, Send waits for it
+	block   chan struct{} // when set, Send says so on entered and waits for it
+	entered chan struct{}
 }
 
 func (o *outbox) Send(ctx context.Context, m vmsmail.Message) error {
 	if o.block != nil {
+		o.entered <- struct{}{}
 		<-o.block
 	}
 	o.mu.Lock()
@@ -276,21 +278,14 @@ func TestReply(t *testing.T) {
 func TestReplyOnce(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t))
 	e := f.receive(t, order)
-	f.out.block = make(chan struct{})
+	f.out.block, f.out.entered = make(chan struct{}), make(chan struct{}, 1)
 	actor := store.Actor{Email: "ann@acme.example"}
 	done := make(chan error)
 	go func() { done <- f.svc.Reply(context.Background(), actor, f.tenant, f.ann, e.ID, "First") }()
-	var second error
-	for {
-		// Wait until the first reply holds the e-mail.
-		second = f.svc.Reply(context.Background(), actor, f.tenant, f.ann, e.ID, "Second")
-		if second != nil && strings.Contains(vms.ErrorMessage(second), "being sent") {
-			break
-		}
-		time.Sleep(time.Millisecond)
-		if second == nil {
-			t.Fatal("the second reply went out while the first one was sending")
-		}
+	<-f.out.entered // the first reply is being sent
+	second := f.svc.Reply(context.Background(), actor, f.tenant, f.ann, e.ID, "Second")
+	if vms.ErrorCode(second) != vms.ECONFLICT || !strings.Contains(vms.ErrorMessage(second), "being sent") {
+		t.Errorf("second reply: %v", second)
 	}
 	close(f.out.block)
 	if err := <-done; err != nil {

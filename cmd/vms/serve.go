@@ -127,6 +127,12 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 		return nil, err
 	}
 	pcfg.Emails = m.mail
+	// E-mails whose group the center did not know yet are queued once it does.
+	m.acd.afterApply(func() {
+		if err := m.mail.Requeue(ctx); err != nil {
+			m.log.Warn("waiting e-mails not queued again", "err", err)
+		}
+	})
 	if cfg.MailinListen != "" {
 		m.mailin, err = mailin.New(mailin.Config{
 			Addr: cfg.MailinListen, Domain: mailinHost(cfg.BaseURL), Domains: cfg.mailinDomains(), MaxSize: cfg.MailinMaxSize,
