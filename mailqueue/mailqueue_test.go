@@ -22,9 +22,9 @@ import (
 
 // outbox is a Sender that keeps what it was given, or fails.
 type outbox struct {
-	mu    sync.Mutex
-	sent  []vmsmail.Message
-	fail  error
+	mu      sync.Mutex
+	sent    []vmsmail.Message
+	fail    error
 	block   chan struct{} // when set, Send says so on entered and waits for it
 	entered chan struct{}
 }
