@@ -234,7 +234,9 @@ func (e *env) startCenter(t *testing.T) {
 // noRoutes: the test places no inbound call.
 type noRoutes struct{}
 
-func (noRoutes) Route(context.Context, string) (*controller.Route, error) { return nil, controller.ErrNoRoute }
+func (noRoutes) Route(context.Context, string) (*controller.Route, error) {
+	return nil, controller.ErrNoRoute
+}
 func (noRoutes) Tree(context.Context, uint, string) (*routing.Plan, int, error) {
 	return nil, 0, errors.New("no trees")
 }
