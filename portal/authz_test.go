@@ -37,6 +37,9 @@ type authzCase struct {
 	// values for pages. A missing check would then really change data,
 	// which the before/after comparison catches.
 	body any
+	// formula, when set, is the formula tenants A and B have during the
+	// case (routes gated on a component of another formula).
+	formula string
 }
 
 // authzCases holds one case per registered route, keyed "METHOD PATH".
@@ -230,6 +233,49 @@ var authzCases = map[string]authzCase{
 	"POST /api/v1/desk/emails/:id/close":    {kind: self, obj: "email"},
 	"GET /desk/emails/:id/attachments/:aid": {kind: self, obj: "email"},
 
+	// Outbound campaigns; fixtures from campaigns_test.go.
+	"GET /media/messages/:file":                                  {kind: public},
+	"GET /api/v1/tenants/:tid/call-lists":                        {kind: tenant, formula: "Outbound"},
+	"POST /api/v1/tenants/:tid/call-lists":                       {kind: tenant, formula: "Outbound", body: map[string]any{"name": "intruder", "csv": "0475 11 22 44\n"}},
+	"GET /api/v1/tenants/:tid/call-lists/:id":                    {kind: tenant, formula: "Outbound", obj: "calllist"},
+	"PUT /api/v1/tenants/:tid/call-lists/:id":                    {kind: tenant, formula: "Outbound", obj: "calllist", body: map[string]any{"csv": "0475 11 22 44\n"}},
+	"DELETE /api/v1/tenants/:tid/call-lists/:id":                 {kind: tenant, formula: "Outbound", obj: "calllist"},
+	"POST /api/v1/tenants/:tid/call-lists/:id/entries":           {kind: tenant, formula: "Outbound", obj: "calllist", body: map[string]any{"number": "0475 11 22 44"}},
+	"DELETE /api/v1/tenants/:tid/call-lists/:id/entries/:number": {kind: tenant, formula: "Outbound", obj: "calllist"},
+	"GET /tenants/:tid/call-lists":                               {kind: tenant, formula: "Outbound"},
+	"POST /tenants/:tid/call-lists":                              {kind: tenant, formula: "Outbound", body: url.Values{"name": {"intruder"}}},
+	"GET /tenants/:tid/call-lists/:id":                           {kind: tenant, formula: "Outbound", obj: "calllist"},
+	"POST /tenants/:tid/call-lists/:id/entries":                  {kind: tenant, formula: "Outbound", obj: "calllist", body: url.Values{"number": {"0475 11 22 44"}}},
+	"POST /tenants/:tid/call-lists/:id/entries/delete":           {kind: tenant, formula: "Outbound", obj: "calllist", body: url.Values{"number": {fixtureMember}}},
+	"POST /tenants/:tid/call-lists/:id/delete":                   {kind: tenant, formula: "Outbound", obj: "calllist"},
+	"GET /api/v1/tenants/:tid/messages":                          {kind: tenant, formula: "Outbound"},
+	"POST /api/v1/tenants/:tid/messages":                         {kind: tenant, formula: "Outbound", body: map[string]any{"name": "intruder", "data": messageWAV(2000)}},
+	"GET /api/v1/tenants/:tid/messages/:id":                      {kind: tenant, formula: "Outbound", obj: "message"},
+	"DELETE /api/v1/tenants/:tid/messages/:id":                   {kind: tenant, formula: "Outbound", obj: "message"},
+	"GET /tenants/:tid/messages":                                 {kind: tenant, formula: "Outbound"},
+	"POST /tenants/:tid/messages":                                {kind: tenant, formula: "Outbound", body: url.Values{"name": {"intruder"}}},
+	"GET /tenants/:tid/messages/:id/audio":                       {kind: tenant, formula: "Outbound", obj: "message"},
+	"POST /tenants/:tid/messages/:id/delete":                     {kind: tenant, formula: "Outbound", obj: "message"},
+	"GET /api/v1/tenants/:tid/campaign-limits":                   {kind: tenant, formula: "Outbound"},
+	"PUT /api/v1/tenants/:tid/campaign-limits":                   {kind: tenant, formula: "Outbound", body: map[string]any{"lists": 50, "numbers_per_list": 1000, "scheduled": 5, "running": 2, "min_pace_seconds": 1}},
+	"POST /tenants/:tid/campaign-limits":                         {kind: tenant, formula: "Outbound", body: url.Values{"lists": {"50"}, "numbers_per_list": {"1000"}, "scheduled": {"5"}, "running": {"2"}, "min_pace_seconds": {"1"}}},
+	"GET /api/v1/tenants/:tid/campaigns":                         {kind: tenant, formula: "Outbound"},
+	"POST /api/v1/tenants/:tid/campaigns":                        {kind: tenant, formula: "Outbound", body: map[string]any{"name": "intruder"}},
+	"GET /api/v1/tenants/:tid/campaigns/:id":                     {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"PUT /api/v1/tenants/:tid/campaigns/:id":                     {kind: tenant, formula: "Outbound", obj: "campaign", body: map[string]any{"name": "hijacked"}},
+	"DELETE /api/v1/tenants/:tid/campaigns/:id":                  {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"POST /api/v1/tenants/:tid/campaigns/:id/state":              {kind: tenant, formula: "Outbound", obj: "campaign", body: map[string]any{"action": "schedule"}},
+	"GET /api/v1/tenants/:tid/campaigns/:id/results":             {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"GET /tenants/:tid/campaigns":                                {kind: tenant, formula: "Outbound"},
+	"GET /tenants/:tid/campaigns/new":                            {kind: tenant, formula: "Outbound"},
+	"POST /tenants/:tid/campaigns":                               {kind: tenant, formula: "Outbound", body: url.Values{"name": {"intruder"}}},
+	"GET /tenants/:tid/campaigns/:id":                            {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"POST /tenants/:tid/campaigns/:id":                           {kind: tenant, formula: "Outbound", obj: "campaign", body: url.Values{"name": {"hijacked"}}},
+	"POST /tenants/:tid/campaigns/:id/state":                     {kind: tenant, formula: "Outbound", obj: "campaign", body: url.Values{"action": {"schedule"}}},
+	"POST /tenants/:tid/campaigns/:id/delete":                    {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"GET /tenants/:tid/campaigns/:id/results":                    {kind: tenant, formula: "Outbound", obj: "campaign"},
+	"GET /tenants/:tid/campaigns/:id/results.csv":                {kind: tenant, formula: "Outbound", obj: "campaign"},
+
 	"GET /api/v1/tenants/:tid/audit": {kind: tenant},
 	"GET /api/v1/audit":              {kind: operator},
 	"GET /tenants/:tid/audit":        {kind: tenant},
@@ -285,6 +331,8 @@ func (h *harness) objID(f tenantFixture, obj string) uint {
 		return h.emailFixture(f).Email
 	case "group", "agent", "pause":
 		return h.acdObj(f, obj)
+	case "calllist", "message", "campaign":
+		return h.campaignObj(f, obj)
 	}
 	return h.routingObj(f, obj)
 }
@@ -396,6 +444,7 @@ func TestAuthorizationWalk(t *testing.T) {
 			isAPI := strings.HasPrefix(route, "/api/")
 			write := isWrite(method)
 			t.Run(key, func(t *testing.T) {
+				h.useFormula(c.formula)
 				state = h.dump()
 				if c.kind == public {
 					r := h.call(nil, method, h.path(route, A.T.ID, A, c.obj), c)

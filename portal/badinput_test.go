@@ -18,6 +18,10 @@ func TestBadInput(t *testing.T) {
 	long := strings.Repeat("x", 201)
 	gA := fmt.Sprintf("%s/groups/%d", tA, h.acdObj(A, "group"))
 	agA := h.acdObj(A, "agent")
+	C := h.C
+	tC := fmt.Sprintf("/api/v1/tenants/%d", C.T.ID)
+	lC := fmt.Sprintf("%s/call-lists/%d", tC, h.campaignObj(C, "calllist"))
+	cC := fmt.Sprintf("%s/campaigns/%d", tC, h.campaignObj(C, "campaign"))
 	cases := []struct {
 		name   string
 		as     *store.User
@@ -132,6 +136,22 @@ func TestBadInput(t *testing.T) {
 		{"agent: too many e-mails", A.Admin, "POST", tA + "/agents", map[string]any{"user_id": A.Sup.ID, "max_emails": 21}, 422, "max_emails"},
 		{"pause reason: empty", A.Admin, "POST", tA + "/pause-reasons", map[string]any{"name": " "}, 422, "name"},
 		{"pause reason: duplicate", A.Admin, "POST", tA + "/pause-reasons", map[string]any{"name": "lunch"}, 409, "name"},
+
+		{"call list: csv of wrong type", C.Admin, "POST", tC + "/call-lists", `{"name":"X","csv":5}`, 422, "csv"},
+		{"call list: missing name", C.Admin, "POST", tC + "/call-lists", map[string]any{"csv": "0475 11 22 33"}, 422, "name"},
+		{"call list: unknown field", C.Admin, "POST", tC + "/call-lists", map[string]any{"name": "X", "csv": "0475 11 22 33", "rows": 1}, 422, "rows"},
+		{"call list: bad row", C.Admin, "POST", tC + "/call-lists", map[string]any{"name": "X", "csv": "0475 11 22 33\nabc\n"}, 422, "csv"},
+		{"call list entry: bad number", C.Admin, "POST", lC + "/entries", map[string]any{"number": "12"}, 422, "number"},
+		{"call list entry: duplicate", C.Admin, "POST", lC + "/entries", map[string]any{"number": "0475 11 22 33"}, 409, "number"},
+		{"message: not base64", C.Admin, "POST", tC + "/messages", `{"name":"m","data":"!!"}`, 422, ""},
+		{"message: 16-bit audio", C.Admin, "POST", tC + "/messages", map[string]any{"name": "m", "data": wavFile(11025, 16, 1, 100)}, 422, "data"},
+		{"message: duplicate name", C.Admin, "POST", tC + "/messages", map[string]any{"name": "welcome", "data": messageWAV(100)}, 409, "name"},
+		{"campaign: no caller id", C.Admin, "POST", tC + "/campaigns", map[string]any{"name": "x"}, 422, "caller_id"},
+		{"campaign: list ids of wrong type", C.Admin, "POST", tC + "/campaigns", `{"list_ids":"1"}`, 422, "list_ids"},
+		{"campaign: unknown action", C.Admin, "POST", cC + "/state", map[string]any{"action": "explode"}, 422, "action"},
+		{"campaign: resume a draft", C.Admin, "POST", cC + "/state", map[string]any{"action": "resume"}, 409, "state"},
+		{"limits: by the customer", C.Admin, "PUT", tC + "/campaign-limits", map[string]any{"lists": 9, "numbers_per_list": 9, "scheduled": 1, "running": 1, "min_pace_seconds": 5}, 403, ""},
+		{"limits: negative", h.Op, "PUT", tC + "/campaign-limits", map[string]any{"lists": -1, "numbers_per_list": 9, "scheduled": 1, "running": 1, "min_pace_seconds": 5}, 422, "lists"},
 	}
 	state := h.dump()
 	for _, tc := range cases {
@@ -181,6 +201,10 @@ func TestBadInputPages(t *testing.T) {
 		{"group bad ring time", A.Admin, fmt.Sprintf("/tenants/%d/groups/%d", A.T.ID, h.acdObj(A, "group")), map[string][]string{"key": {"sales"}, "name": {"Sales people"}, "ring_timeout_seconds": {"500"}}, "ring_timeout_seconds", "Sales people"},
 		{"agent bad user", A.Admin, fmt.Sprintf("/tenants/%d/agents", A.T.ID), map[string][]string{"user_id": {fmt.Sprint(A.RO.ID)}, "name": {"Robin Reader"}}, "user_id", "Robin Reader"},
 		{"pause reason too long", A.Admin, fmt.Sprintf("/tenants/%d/pause-reasons", A.T.ID), map[string][]string{"name": {strings.Repeat("z", 65)}}, "name", ""},
+		{"campaign pace too fast", h.C.Admin, fmt.Sprintf("/tenants/%d/campaigns", h.C.T.ID), map[string][]string{"name": {"Autumn calls"}, "caller_id": {"02 511 22 33"}, "pace_seconds": {"1"}, "windows": {"mon-fri 09:00-17:00"}}, "pace_seconds", "Autumn calls"},
+		{"campaign bad window", h.C.Admin, fmt.Sprintf("/tenants/%d/campaigns", h.C.T.ID), map[string][]string{"name": {"Autumn calls"}, "windows": {"someday 09:00-17:00"}}, "windows", "Autumn calls"},
+		{"call list typed bad number", h.C.Admin, fmt.Sprintf("/tenants/%d/call-lists/%d/entries", h.C.T.ID, h.campaignObj(h.C, "calllist")), map[string][]string{"number": {"12"}, "name": {"Kept Name"}}, "number", "Kept Name"},
+		{"campaign limits running over scheduled", h.Op, fmt.Sprintf("/tenants/%d/campaign-limits", h.C.T.ID), map[string][]string{"lists": {"5"}, "numbers_per_list": {"100"}, "scheduled": {"1"}, "running": {"2"}, "min_pace_seconds": {"5"}}, "running", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

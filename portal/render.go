@@ -167,6 +167,7 @@ func navFor(p access.Principal) []navItem {
 			navItem{"Numbers", t + "/numbers"},
 			navItem{"Routing", t + "/routing"},
 			navItem{"Groups", t + "/groups"},
+			navItem{"Campaigns", t + "/campaigns"},
 			navItem{"Calls", t + "/calls"},
 			navItem{"Users", t + "/users"},
 			navItem{"Audit log", t + "/audit"})

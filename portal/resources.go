@@ -32,6 +32,7 @@ func (s *Server) registerResources(api *apiRouter, web *echo.Group) {
 	s.registerACD(api, web)
 	s.registerDesk(api, web)
 	s.registerSupervisor(api, web)
+	s.registerOutbound(api, web)
 }
 
 // Limits of free-text input, matching the store's column sizes.

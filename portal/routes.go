@@ -20,6 +20,7 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/metrics", s.metricsHandler)
 	e.GET("/static/:hash/:name", s.staticHandler)
 	e.GET("/media/prompts/:file", s.mediaPrompt)
+	e.GET("/media/messages/:file", s.mediaMessage)
 
 	web := e.Group("", s.authenticate, checkCSRF)
 	web.GET("/login", s.loginPage)

@@ -401,6 +401,15 @@ func (s *Server) renderTenant(c echo.Context, status int, data map[string]any) e
 	data["CanWrite"] = p.CanWrite(tid) == nil
 	data["CanAdmin"] = requireTenantAdmin(p, tid) == nil
 	data["HasTRM"] = formula.Check(formula.Formula(t.Formula), mustOptions(t), formula.TRM) == nil
+	if formula.Check(formula.Formula(t.Formula), mustOptions(t), formula.Campaigns) == nil {
+		lim, err := s.store.GetCampaignLimits(ctx, tid)
+		if err != nil {
+			return err
+		}
+		data["HasCampaigns"] = true
+		data["CanSetLimits"] = requireOperatorWrite(p) == nil
+		setDefaultForm(data, "limits", viewLimits(lim))
+	}
 	data["Formulas"] = formula.Formulas()
 	data["Options"] = optionalComponents()
 	data["Roles"] = access.TenantRoles()
