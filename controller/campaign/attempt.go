@@ -225,10 +225,13 @@ func (a *attempt) message(ctx context.Context, handed *bool) (Result, error) {
 			}
 			switch act.Action {
 			case rules.Replay:
-				if replays < a.d.cfg.MaxReplays {
-					replays++
-					playing = a.play(ctx)
+				if replays >= a.d.cfg.MaxReplays {
+					// Played enough: the call ends.
+					a.hangup(ctx, engine.HangupNormal)
+					return res, nil
 				}
+				replays++
+				playing = a.play(ctx)
 				if playing != "" {
 					deadline = time.Now().Add(a.c.MessageDuration + 30*time.Second)
 				} else {

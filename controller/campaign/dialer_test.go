@@ -26,6 +26,7 @@ const (
 	numDNC      = "+32470000004" // answers, presses 9 (do not call)
 	numSilent   = "+32470000005" // answers, presses nothing
 	numReplay   = "+32470000006" // answers, presses 2 then 3 (hang up)
+	numReplays  = "+32470000007" // answers, presses 2 four times
 )
 
 const pace = 150 * time.Millisecond
@@ -108,6 +109,7 @@ func newEnv(t *testing.T) *env {
 	f.SetDestination(dialString(numDNC), enginetest.Answers)
 	f.SetDestination(dialString(numSilent), enginetest.Answers)
 	f.SetDestination(dialString(numReplay), enginetest.Answers)
+	f.SetDestination(dialString(numReplays), enginetest.Answers)
 	f.SetDestination(dialString(numBusy), enginetest.Behavior{Outcome: engine.OutcomeBusy})
 	f.SetDestination(dialString(numNoAnswer), enginetest.Behavior{Outcome: engine.OutcomeNoAnswer})
 	e := &env{t: t, fake: f, store: newMemStore(), queue: &fakeQueue{}, stop: make(chan struct{})}
@@ -119,7 +121,7 @@ func newEnv(t *testing.T) *env {
 // people press keys: on each answered call to a number with keys, once
 // the message plays.
 func (e *env) people() {
-	keys := map[string]string{numConnect: "1", numDNC: "9", numReplay: "23"}
+	keys := map[string]string{numConnect: "1", numDNC: "9", numReplay: "23", numReplays: "2222"}
 	pressed := map[engine.ChannelID]int{}
 	for {
 		select {
@@ -204,7 +206,7 @@ func (e *env) originations() map[engine.ChannelID]int {
 func TestDialerRunsCampaign(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.store.add(testCampaign(1, nil), numConnect, numBusy, numNoAnswer, numDNC, numSilent, numReplay)
+	e.store.add(testCampaign(1, nil), numConnect, numBusy, numNoAnswer, numDNC, numSilent, numReplay, numReplays)
 	_, stop := e.dialer("vms-a", nil)
 	e.waitFor("campaign done", 20*time.Second, func() bool { return e.store.state(1) == StateDone })
 	stop()
@@ -216,6 +218,7 @@ func TestDialerRunsCampaign(t *testing.T) {
 		numDNC:      {rules.Answered},
 		numSilent:   {rules.Answered},
 		numReplay:   {rules.Answered},
+		numReplays:  {rules.Answered},
 	}
 	for n, w := range want {
 		if got := outcomes(e.store.attemptsOf(n)); !slices.Equal(got, w) {
@@ -238,6 +241,14 @@ func TestDialerRunsCampaign(t *testing.T) {
 	ch := engine.ChannelID(e.store.attemptsOf(numReplay)[0].ChannelID)
 	if heard := e.fake.Heard(ch); len(heard) != 2 || heard[0] != "sound:abc" {
 		t.Errorf("replay number heard %v, want the message twice", heard)
+	}
+	// Three replays at most: the fourth press of 2 ends the call.
+	ch = engine.ChannelID(e.store.attemptsOf(numReplays)[0].ChannelID)
+	if heard, c := e.fake.Heard(ch), e.store.attemptsOf(numReplays)[0]; len(heard) != 4 || c.DTMF != "2222" {
+		t.Errorf("replays: heard %v, keys %q; want the message 4 times and 2222", heard, c.DTMF)
+	}
+	if c, _ := e.fake.Channel(ch); c.Hangup != engine.HangupNormal {
+		t.Errorf("replays: hang-up %q, want normal by VMS", c.Hangup)
 	}
 	// Every call: the campaign's caller id, the trunk, the ring timeout
 	// plus the grace; each attempt dialled once; one new call per pace.
