@@ -95,7 +95,7 @@ func settings(c *Config) []setting {
 		{env: "VMS_SESSION_ABSOLUTE", flag: "session-absolute", def: "480m", help: "a portal session ends this long after login", set: dur(&c.SessionAbsolute)},
 		{env: "VMS_LOG_LEVEL", flag: "log-level", def: "info", help: "debug, info, warn or error", set: str(&c.LogLevel)},
 		{env: "VMS_LOG_FORMAT", flag: "log-format", def: "text", help: "text or json", set: str(&c.LogFormat)},
-		{env: "VMS_SMTP_HOST", flag: "smtp-host", def: "", help: "SMTP relay for e-mail (activation links, notifications); empty disables sending", set: str(&c.SMTP.Host)},
+		{env: "VMS_SMTP_HOST", flag: "smtp-host", def: "", help: "SMTP relay for e-mail (activation links, notifications, replies to e-mail contacts); empty disables sending", set: str(&c.SMTP.Host)},
 		{env: "VMS_SMTP_PORT", flag: "smtp-port", def: "587", help: "SMTP relay port", set: func(v string) error {
 			p, err := strconv.Atoi(v)
 			if err != nil || p < 1 || p > 65535 {
