@@ -179,3 +179,8 @@ func (k *call) connectedLeg(leg *Leg) {
 	}
 	k.handover.send(HandoverResult{Connected: true, Agent: strings.TrimPrefix(leg.Destination, "agent:"), At: at, Outcome: OutcomeAnswered})
 }
+
+// DialString returns the engine's dial string of an E.164 number through
+// the controller's trunk (Config.DialString or Config.Trunk), for the
+// campaign dialer: it calls people the way calls are forwarded.
+func (c *Controller) DialString(e164 string) string { return c.dialString(e164) }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/vmsplatform/vms/ari"
 	"github.com/vmsplatform/vms/controller"
+	dialer "github.com/vmsplatform/vms/controller/campaign"
+	"github.com/vmsplatform/vms/controller/campaign/campaignstore"
 	"github.com/vmsplatform/vms/routecache"
 	"github.com/vmsplatform/vms/store"
 )
@@ -18,13 +20,14 @@ import (
 var _ controller.ChannelInspector = (*ari.Client)(nil)
 
 // calls is the call-handling side of a running VMS: the ARI driver, the
-// route cache over the store, and the controller. It exists only when an
-// engine is configured.
+// route cache over the store, the controller and the outbound dialer. It
+// exists only when an engine is configured.
 type calls struct {
-	log   *slog.Logger
-	ari   *ari.Client
-	cache *routecache.Cache
-	ctl   *controller.Controller
+	log    *slog.Logger
+	ari    *ari.Client
+	cache  *routecache.Cache
+	ctl    *controller.Controller
+	dialer *dialer.Dialer
 }
 
 func newCalls(ctx context.Context, cfg *Config, st *store.Store, cc *contactCenter, log *slog.Logger) (*calls, error) {
@@ -56,7 +59,25 @@ func newCalls(ctx context.Context, cfg *Config, st *store.Store, cc *contactCent
 	}
 	// A new agent's phone is watched as soon as the agent exists.
 	cc.afterApply(ctl.Refresh)
-	return &calls{log: log, ari: cli, cache: cache, ctl: ctl}, nil
+	dl, err := dialer.New(dialer.Config{
+		DialString: ctl.DialString,
+		MessageURL: func(sha string) string {
+			return "sound:" + media + "/media/messages/" + url.PathEscape(sha) + ".wav"
+		},
+		AgentName: func(id string) string {
+			for _, a := range cc.svc.Agents() {
+				if string(a.ID) == id {
+					return a.Name
+				}
+			}
+			return id
+		},
+	}, cli, campaignstore.New(st), ctl, log.With("component", "dialer"))
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return &calls{log: log, ari: cli, cache: cache, ctl: ctl, dialer: dl}, nil
 }
 
 // watchingProvisioner creates an agent's softphone endpoint for the
@@ -87,9 +108,12 @@ func (c *calls) run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errs <- ignoreCanceled(c.ari.Run(engCtx)) }()
 	go func() { defer wg.Done(); errs <- ignoreCanceled(c.cache.Run(engCtx)) }()
+	dialDone := make(chan struct{})
+	go func() { defer close(dialDone); _ = c.dialer.Run(ctx) }()
 	// Run returns once every call it was routing is wound down and the
 	// records are flushed; only then are the driver and cache stopped.
 	ctlErr := ignoreCanceled(c.ctl.Run(ctx))
+	<-dialDone
 	stopEng()
 	wg.Wait()
 	close(errs)
@@ -103,8 +127,12 @@ func (c *calls) run(ctx context.Context) error {
 func (c *calls) close() error { return c.ari.Close() }
 
 // invalidate makes the next call see a routing change saved through the
-// portal of this process at once (other processes see it within a second).
-func (c *calls) invalidate() { c.cache.Invalidate() }
+// portal of this process at once (other processes see it within a second),
+// and the dialer read the campaigns again.
+func (c *calls) invalidate() {
+	c.cache.Invalidate()
+	c.dialer.Kick()
+}
 
 func ignoreCanceled(err error) error {
 	if errors.Is(err, context.Canceled) {

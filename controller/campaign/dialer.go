@@ -42,7 +42,7 @@ const (
 	DefaultLeaseTTL       = 30 * time.Second
 	DefaultKeyWait        = 5 * time.Second
 	DefaultMaxReplays     = 3
-	DefaultRescan         = time.Minute
+	DefaultRescan         = 15 * time.Second
 	DefaultCommandTimeout = 10 * time.Second
 	// ringGrace is added to the ring timeout given to the engine: the
 	// dialer ends an unanswered call itself at the ring timeout.
@@ -84,7 +84,7 @@ type Config struct {
 	// MaxReplays bounds the replays of the message per call; default 3.
 	MaxReplays int
 	// Rescan is how often the runnable campaigns are read again without
-	// a Kick; default 1 min.
+	// a Kick; default 15 s.
 	Rescan time.Duration
 	// CommandTimeout bounds one engine or store command; default 10 s.
 	CommandTimeout time.Duration
