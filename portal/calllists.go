@@ -100,9 +100,17 @@ func (s *Server) parseCallList(c echo.Context, t *store.Tenant, data []byte) ([]
 // listProblems answers a refused list on the API: 422 with every problem.
 func listProblems(c echo.Context, le *calllist.ListError) error {
 	return c.JSON(http.StatusUnprocessableEntity, listProblemsError{
-		Error:    apiErrorBody{Code: vms.EINVALID, Field: "csv", Message: fmt.Sprintf("the list has %d problems; nothing was saved", len(le.Problems)+le.Omitted)},
+		Error:    apiErrorBody{Code: vms.EINVALID, Field: "csv", Message: problemCount(le) + "; nothing was saved"},
 		Problems: le.Problems, Omitted: le.Omitted,
 	})
+}
+
+// problemCount says how many problems a refused list has.
+func problemCount(le *calllist.ListError) string {
+	if n := len(le.Problems) + le.Omitted; n != 1 {
+		return fmt.Sprintf("the list has %d problems", n)
+	}
+	return "the list has a problem"
 }
 
 func (s *Server) callList(c echo.Context, t *store.Tenant) (*store.CallList, error) {
@@ -351,7 +359,7 @@ func (s *Server) callListCreate(c echo.Context) error {
 		data := outboundPageData(c, "Call lists")
 		data["Problems"] = le.Problems
 		data["Omitted"] = le.Omitted
-		err = vms.FieldError("file", "the file has %d problems; nothing was saved", len(le.Problems)+le.Omitted)
+		err = vms.FieldError("file", "%s; nothing was saved", problemCount(le))
 		return s.renderCallLists(c, formFailed(data, "list", form, err), data)
 	}
 	var l *store.CallList

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -11,14 +12,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
 	"github.com/vmsplatform/vms/campaign"
 	"github.com/vmsplatform/vms/store"
 	"github.com/vmsplatform/vms/store/storetest"
+	"github.com/vmsplatform/vms/test/browsertest"
 )
 
 // campaignFixture is one tenant's outbound objects: the call list
@@ -472,5 +480,151 @@ func TestCampaignLimitsOnTenantPage(t *testing.T) {
 	l, _ := h.st.GetCampaignLimits(h.ctx(), c.T.ID)
 	if l.Lists != 3 || l.NumbersPerList != 50 {
 		t.Errorf("limits = %+v", l)
+	}
+}
+
+// TestCampaignsInBrowser uploads a call list with a bad row (the row's
+// error is shown and nothing is saved), then a good one, creates a
+// campaign and sees its progress bar.
+func TestCampaignsInBrowser(t *testing.T) {
+	b := browsertest.Start(t, browsertest.Options{})
+	h := sqliteHarness(t)
+	c := h.C
+	fx := h.seedCampaigns(c.T.ID)
+	srv := httptest.NewServer(h.srv.Handler())
+	defer srv.Close()
+	tok, _ := h.session(c.Admin)
+	browsertest.Run(b, "set the session cookie", func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
+		return cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{Name: sessionCookie, Value: tok, URL: srv.URL})
+	})
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := file("bad.csv", "number;name\n0475 11 22 01;Ann\nnot a number;Bob\n")
+	good := file("good.csv", "number;name\n0475 11 22 01;Ann\n0475 11 22 02;Bob\n")
+
+	if st := b.Navigate(fmt.Sprintf("%s/tenants/%d/call-lists", srv.URL, c.T.ID)); st != http.StatusOK {
+		t.Fatalf("call lists page: %d", st)
+	}
+	b.Fill("#calllist-form input[name=name]", "March")
+	browsertest.Run(b, "choose the bad file", chromedp.SetUploadFiles(`#calllist-form input[name="file"]`, []string{bad}))
+	if st := b.Submit("#calllist-form button[type=submit]"); st != http.StatusUnprocessableEntity {
+		t.Fatalf("bad upload: %d", st)
+	}
+	if got := b.Text("#calllist-problems"); !strings.Contains(got, "Line 3") || !strings.Contains(got, "number") {
+		t.Fatalf("row error shown = %q", got)
+	}
+	if !b.Visible("#err-file") || b.Value("#calllist-form input[name=name]") != "March" {
+		t.Fatal("no error on the file field, or the name is lost")
+	}
+	if ls, _ := h.st.ListCallLists(h.ctx(), c.T.ID); len(ls) != 1 {
+		t.Fatalf("lists after the refused upload: %d, want only the fixture", len(ls))
+	}
+	if dir := os.Getenv("VMS_SCREENSHOTS"); dir != "" {
+		b.Screenshot(dir + "/calllist-error.png")
+	}
+	browsertest.Run(b, "choose the good file", chromedp.SetUploadFiles(`#calllist-form input[name="file"]`, []string{good}))
+	if st := b.Submit("#calllist-form button[type=submit]"); st != http.StatusOK {
+		t.Fatalf("good upload: %d", st)
+	}
+	if n := b.Count("#entries tbody tr"); n != 2 {
+		t.Fatalf("%d entries shown, want 2", n)
+	}
+	ls, _ := h.st.ListCallLists(h.ctx(), c.T.ID)
+	var march uint
+	for _, l := range ls {
+		if l.Name == "March" {
+			march = l.ID
+		}
+	}
+
+	if st := b.Navigate(fmt.Sprintf("%s/tenants/%d/campaigns/new", srv.URL, c.T.ID)); st != http.StatusOK {
+		t.Fatalf("new campaign page: %d", st)
+	}
+	b.Fill("#campaign-form input[name=name]", "Spring offer")
+	b.Fill("#campaign-form select[name=message_id]", fmt.Sprint(fx.Message))
+	b.Click(fmt.Sprintf(`#campaign-form input[name=list_ids][value="%d"]`, march))
+	b.Fill("#campaign-form input[name=caller_id]", "02 511 22 33")
+	b.Fill("#campaign-form textarea[name=windows]", "weekdays 9-5")
+	if st := b.Submit("#save-campaign"); st != http.StatusUnprocessableEntity {
+		t.Fatalf("a window that does not parse: %d", st)
+	}
+	if !b.Visible("#err-windows") || b.Value("#campaign-form input[name=name]") != "Spring offer" {
+		t.Fatal("no error on the windows, or the input is lost")
+	}
+	b.Fill("#campaign-form textarea[name=windows]", "mon-fri 09:00-17:00\nsat 10:00-12:00")
+	if st := b.Submit("#save-campaign"); st != http.StatusOK {
+		t.Fatalf("create: %d", st)
+	}
+	if st := b.Submit("#schedule"); st != http.StatusOK {
+		t.Fatalf("schedule: %d", st)
+	}
+	if got := b.Text(`#campaign-status [data-field="state"]`); got != "scheduled" {
+		t.Errorf("state shown = %q", got)
+	}
+	if st := b.Navigate(fmt.Sprintf("%s/tenants/%d/campaigns", srv.URL, c.T.ID)); st != http.StatusOK {
+		t.Fatalf("campaigns page: %d", st)
+	}
+	if n := b.Count(`#campaigns progress[data-field="bar"]`); n != 2 {
+		t.Fatalf("%d progress bars, want 2", n)
+	}
+	var max float64
+	b.Eval(`(() => { const r = [...document.querySelectorAll("#campaigns tr[data-campaign]")].find(r => r.textContent.includes("Spring offer")); return r.querySelector("progress").max; })()`, &max)
+	if max != 2 {
+		t.Errorf("progress bar of the scheduled campaign: max %v, want its 2 contacts", max)
+	}
+	// The page follows the campaign live: one contact done by the dialer
+	// shows in the bar without a reload.
+	ctx := h.ctx()
+	var spring uint
+	cs, _ := h.st.ListCampaigns(ctx, c.T.ID)
+	for _, cp := range cs {
+		if cp.Name == "Spring offer" {
+			spring = cp.ID
+		}
+	}
+	now := h.clock.Now()
+	if _, err := h.st.SetCampaignState(ctx, store.System, c.T.ID, spring, nil, store.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.st.TryCampaignLease(ctx, spring, "test", time.Minute, now); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	contacts, _ := h.st.CampaignContacts(ctx, spring)
+	a, err := h.st.BeginAttempt(ctx, spring, contacts[0].ID, 1, "chan-1", "test", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.EndAttempt(ctx, a.ID, "answered", "", false, "", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	row := fmt.Sprintf(`#campaigns tr[data-campaign="%d"]`, spring)
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var done float64
+		b.Eval(fmt.Sprintf(`document.querySelector(%q).querySelector("progress").value`, row), &done)
+		if done == 1 && b.Text(row+` [data-field="state"]`) == "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the progress bar did not follow the campaign: %v done, state %q", done, b.Text(row+` [data-field="state"]`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := b.Text(row + ` [data-field="percent"]`); got != "50%" {
+		t.Errorf("percent shown = %q", got)
+	}
+	if dir := os.Getenv("VMS_SCREENSHOTS"); dir != "" {
+		b.Screenshot(dir + "/campaigns.png")
+	}
+	// The refused posts answer 422, which the browser logs; nothing else.
+	for _, e := range b.ConsoleErrors() {
+		if !strings.Contains(e, "422") {
+			t.Errorf("console error: %s", e)
+		}
 	}
 }
