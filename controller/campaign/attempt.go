@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -14,8 +15,13 @@ import (
 
 func engineChannel(s string) engine.ChannelID { return engine.ChannelID(s) }
 
-// errStopped: the dialer's context ended during the call.
-var errStopped = errors.New("dialer stopping")
+var (
+	// errStopped: the dialer's context ended during the call.
+	errStopped = errors.New("dialer stopping")
+	// errEngineDown: the call could not be placed because the engine
+	// cannot be reached; the number is not at fault.
+	errEngineDown = errors.New("engine unreachable")
+)
 
 // attempt is one call of a campaign, run by its own goroutine.
 type attempt struct {
@@ -27,6 +33,8 @@ type attempt struct {
 	log     *slog.Logger
 	ev      *engine.Subscription
 	pbSeq   int
+	// engineDown tells the runner that the engine cannot be reached.
+	engineDown func()
 }
 
 // run places the call and records its result. When ctx ends first,
@@ -41,9 +49,18 @@ func (a *attempt) run(ctx context.Context) {
 		}
 	}()
 	res, err := a.call(ctx, &handed)
+	if errors.Is(err, errEngineDown) && a.engineDown != nil {
+		a.engineDown()
+	}
 	if err != nil {
 		if errors.Is(err, errStopped) {
 			a.log.Info("dialer stopped during the call; the attempt stays in progress")
+			return
+		}
+		if errors.Is(err, errEngineDown) {
+			// Left in progress: it becomes lost in time and the contact
+			// is called again as a new attempt, as after a crash.
+			a.log.Warn("the engine cannot be reached; the attempt stays in progress", slog.Any("err", err))
 			return
 		}
 		a.log.Error("campaign call failed", slog.Any("err", err))
@@ -123,6 +140,9 @@ func (a *attempt) call(ctx context.Context, handed *bool) (Result, error) {
 		Timeout:  ring + ringGrace,
 	})
 	cancel()
+	if errors.Is(err, engine.ErrDisconnected) || errors.Is(err, engine.ErrClosed) {
+		return Result{}, fmt.Errorf("originate: %w: %w", errEngineDown, err)
+	}
 	if err != nil {
 		a.log.Warn("originate", slog.String("number", a.contact.E164), slog.Any("err", err))
 		return Result{Outcome: rules.Failed}, nil

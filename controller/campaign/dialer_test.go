@@ -458,3 +458,31 @@ func ExampleCronSpecs() {
 	fmt.Println(CronSpecs(rules.Campaign{TimeZone: "Europe/Brussels", Windows: []rules.Window{w}}))
 	// Output: [CRON_TZ=Europe/Brussels 0 9 * * 1,2,3,4,5]
 }
+
+// A call the engine cannot place (disconnected) is not the number's
+// fault: the attempt is left in progress, becomes lost and the contact is
+// called again; meanwhile the runner places no call for a while.
+func TestDialerEngineDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const numDown = "+32470000008"
+	e.fake.SetDestination(dialString(numDown), enginetest.Behavior{Err: engine.ErrDisconnected})
+	e.store.add(testCampaign(6, nil), numDown, numSilent)
+	_, stop := e.dialer("vms-a", func(c *Config) { c.LostAfter = 500 * time.Millisecond })
+	e.waitFor("first attempt", 5*time.Second, func() bool { return len(e.store.attemptsOf(numDown)) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if a := e.store.attemptsOf(numDown); len(a) != 1 || a[0].Ended {
+		t.Fatalf("attempts %+v, want one left in progress", a)
+	}
+	e.fake.SetDestination(dialString(numDown), enginetest.Answers) // the engine is back
+	e.waitFor("campaign done", 30*time.Second, func() bool { return e.store.state(6) == StateDone })
+	stop()
+	down := e.store.attemptsOf(numDown)
+	if got := outcomes(down); !slices.Equal(got, []rules.Outcome{Lost, rules.Answered}) {
+		t.Errorf("attempts %v, want lost then answered", got)
+	}
+	silent := e.store.attemptsOf(numSilent)
+	if len(silent) != 1 || silent[0].Attempt.At.Sub(down[0].Attempt.At) < engineBackoff {
+		t.Errorf("next call %v after the engine failed, want at least %v", silent[0].Attempt.At.Sub(down[0].Attempt.At), engineBackoff)
+	}
+}

@@ -31,7 +31,14 @@ type runner struct {
 	leased    bool
 	renewedAt time.Time
 	lastDial  time.Time
+	// engineDownAt is when a call last found the engine unreachable
+	// (wall clock); no call is placed for engineBackoff after it.
+	engineDownAt time.Time
 }
+
+// engineBackoff is how long the runner places no call after the engine
+// was found unreachable.
+const engineBackoff = 10 * time.Second
 
 func newRunner(d *Dialer, id uint) *runner {
 	return &runner{
@@ -187,6 +194,12 @@ func (r *runner) step(ctx context.Context) (wait time.Duration, stop bool) {
 	case dec.At.After(now):
 		return dec.At.Sub(now), false
 	}
+	r.mu.Lock()
+	down := r.engineDownAt
+	r.mu.Unlock()
+	if wait := engineBackoff - time.Since(down); !down.IsZero() && wait > 0 {
+		return wait, false
+	}
 	if c.State == StateScheduled {
 		cctx, cancel = r.cmdCtx(ctx)
 		err := st.SetState(cctx, r.id, []string{StateScheduled}, StateRunning)
@@ -319,6 +332,11 @@ func (r *runner) dial(ctx context.Context, c Campaign, ct Contact) error {
 	a := &attempt{
 		d: r.d, c: c, contact: ct, id: id, ch: engineChannel(ch),
 		log: r.log.With(slog.String("call_id", ch)),
+		engineDown: func() {
+			r.mu.Lock()
+			r.engineDownAt = time.Now()
+			r.mu.Unlock()
+		},
 	}
 	r.calls.Add(1)
 	go func() {
