@@ -120,3 +120,31 @@ func TestOrphanOutboundChannelHungUp(t *testing.T) {
 		t.Errorf("%d calls run, want none", n)
 	}
 }
+
+// After a lost engine connection, an outbound channel this process's
+// dialer still runs is left to it; at the first connection of a process,
+// one left by an earlier process is hung up (never routed as a caller).
+func TestReconnectedOutboundChannels(t *testing.T) {
+	t.Parallel()
+	a := newACD(t, salesTree(), nil)
+	mine := engine.ChannelID(OutboundPrefix + "1-4-1")
+	sub := answeredOutbound(t, a, mine)
+	defer sub.Close()
+	a.fake.Reconnect(mine)
+	a.waitFor("reconnect handled", func() bool { return a.fake.Inbox().Len() == 0 })
+	old := engine.ChannelID(OutboundPrefix + "1-5-1")
+	if err := a.fake.Originate(context.Background(), engine.OriginateRequest{ID: old, Endpoint: "PJSIP/person"}); err != nil {
+		t.Fatal(err)
+	}
+	a.c.handle(context.Background(), engine.Reconnected{Initial: true, Adopted: []engine.ChannelID{old}})
+	a.waitFor("old outbound channel hung up", func() bool {
+		c, _ := a.fake.Channel(old)
+		return c.State == "down"
+	})
+	if c, _ := a.fake.Channel(mine); c.State != "up" {
+		t.Errorf("the dialer's channel is %s after a reconnect, want up", c.State)
+	}
+	if n := a.c.ActiveCalls(); n != 0 {
+		t.Errorf("%d calls run, want none", n)
+	}
+}
