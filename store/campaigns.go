@@ -669,7 +669,9 @@ func (s *Store) BeginAttempt(ctx context.Context, campaignID, contactID uint, nu
 // no_answer or failed; the keys pressed; whether the person was connected
 // to an agent, and which) and, in the same transaction, what it means for
 // the contact: its state, result, next due time, and do-not-call when a
-// key pressed has that action. An attempt ends once.
+// key pressed has that action. An attempt ends once; only an attempt
+// marked lost may still receive its real result (its dialler was slow,
+// not gone), so that no result is lost.
 func (s *Store) EndAttempt(ctx context.Context, attemptID uint, outcome string, dtmf string, connected bool, agent string, at time.Time) (*CampaignContact, error) {
 	switch campaign.Outcome(outcome) {
 	case campaign.Answered, campaign.Busy, campaign.NoAnswer, campaign.Failed:
@@ -686,7 +688,7 @@ func (s *Store) EndAttempt(ctx context.Context, attemptID uint, outcome string, 
 		if err := first(db.Where("id = ?", attemptID), &att, "attempt", attemptID); err != nil {
 			return err
 		}
-		if att.Outcome != "" {
+		if att.Outcome != "" && att.Outcome != OutcomeLost {
 			return attemptConflict("attempt %d has ended already (%s)", attemptID, att.Outcome)
 		}
 		att.Outcome, att.EndedAt, att.DTMF, att.Connected, att.Agent = outcome, &at, dtmf, connected, agent
