@@ -226,6 +226,9 @@ func (a *attempt) message(ctx context.Context, handed *bool) (Result, error) {
 			return res, nil
 		case engine.PlaybackFinished:
 			if ev.Playback == playing {
+				if ev.Failed {
+					a.log.Warn("the message could not be played", slog.String("media", a.d.cfg.MessageURL(a.c.MessageSHA)))
+				}
 				playing = ""
 				deadline = time.Now().Add(a.d.cfg.KeyWait)
 			}
@@ -258,7 +261,7 @@ func (a *attempt) message(ctx context.Context, handed *bool) (Result, error) {
 					deadline = time.Now().Add(a.d.cfg.KeyWait)
 				}
 			case rules.Connect:
-				return a.connect(ctx, act.Group, res, handed)
+				return a.connect(ctx, act.Group, ev.Digit, res, handed)
 			case rules.DoNotCall:
 				res.DoNotCall = true
 				a.hangup(ctx, engine.HangupNormal)
@@ -273,7 +276,7 @@ func (a *attempt) message(ctx context.Context, handed *bool) (Result, error) {
 
 // connect hands the call to the group's queue and waits until an agent
 // answers or the call ends without one.
-func (a *attempt) connect(ctx context.Context, group string, res Result, handed *bool) (Result, error) {
+func (a *attempt) connect(ctx context.Context, group, key string, res Result, handed *bool) (Result, error) {
 	if a.d.queue == nil {
 		a.log.Warn("no contact centre in this process; hanging up instead of connecting", slog.String("group", group))
 		a.hangup(ctx, engine.HangupNormal)
@@ -282,7 +285,7 @@ func (a *attempt) connect(ctx context.Context, group string, res Result, handed 
 	c, err := a.d.queue.QueueChannel(ctx, controller.Handover{
 		Channel: a.ch, Events: a.ev, TenantID: a.c.TenantID, Group: group,
 		Caller: a.contact.E164, Dialed: a.c.Settings.CallerID,
-		Path: []string{"campaign " + a.c.Settings.Name + ": the called person pressed " + res.DTMF[len(res.DTMF)-1:] + " to speak to an operator"},
+		Path: []string{"campaign " + a.c.Settings.Name + ": the called person pressed " + key + " to speak to an operator"},
 	})
 	if err != nil {
 		a.log.Warn("queue the call", slog.String("group", group), slog.Any("err", err))
