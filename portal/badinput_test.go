@@ -148,6 +148,7 @@ func TestBadInput(t *testing.T) {
 		{"message: duplicate name", C.Admin, "POST", tC + "/messages", map[string]any{"name": "welcome", "data": messageWAV(100)}, 409, "name"},
 		{"campaign: no caller id", C.Admin, "POST", tC + "/campaigns", map[string]any{"name": "x"}, 422, "caller_id"},
 		{"campaign: list ids of wrong type", C.Admin, "POST", tC + "/campaigns", `{"list_ids":"1"}`, 422, "list_ids"},
+		{"campaign: change without version", C.Admin, "PUT", cC, map[string]any{"name": "x"}, 422, "version"},
 		{"campaign: unknown action", C.Admin, "POST", cC + "/state", map[string]any{"action": "explode"}, 422, "action"},
 		{"campaign: resume a draft", C.Admin, "POST", cC + "/state", map[string]any{"action": "resume"}, 409, "state"},
 		{"limits: by the customer", C.Admin, "PUT", tC + "/campaign-limits", map[string]any{"lists": 9, "numbers_per_list": 9, "scheduled": 1, "running": 1, "min_pace_seconds": 5}, 403, ""},

@@ -547,6 +547,9 @@ func (s *Server) apiUpdateCampaign(c echo.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
+	if in.Version == 0 {
+		return vms.FieldError("version", "is required: send the version of the campaign you read")
+	}
 	out, ps, err := s.saveCampaign(c, t, cp, in)
 	if len(ps) > 0 {
 		return settingsProblems(c, ps)
