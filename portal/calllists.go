@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,7 +25,7 @@ const maxCallListBytes = 1 << 20
 
 type callListInput struct {
 	Name string `json:"name"`
-	CSV  string `json:"csv" doc:"the list as CSV text: UTF-8, ';' or ',' separated, optional header row; numbers in national or international form"`
+	CSV  string `json:"csv" doc:"the list as CSV text: UTF-8, ';' or ',' separated, optional header row; numbers in national or international form; empty for an empty list"`
 }
 
 type callListReplaceInput struct {
@@ -88,8 +89,12 @@ func (s *Server) registerCallLists(api *apiRouter, web *echo.Group, gate echo.Mi
 }
 
 // parseCallList reads a CSV list in the tenant's region within its limit
-// of numbers per list. A refused list is a *calllist.ListError.
+// of numbers per list. A refused list is a *calllist.ListError. No data
+// at all is an empty list, whose numbers are typed in afterwards.
 func (s *Server) parseCallList(c echo.Context, t *store.Tenant, data []byte) ([]calllist.Entry, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
 	lim, err := s.store.GetCampaignLimits(c.Request().Context(), t.ID)
 	if err != nil {
 		return nil, err
@@ -344,11 +349,7 @@ func (s *Server) callListCreate(c echo.Context) error {
 	name, err := cleanText("name", form["Name"], true, 100)
 	var b []byte
 	if err == nil {
-		var ok bool
-		b, ok, err = readUpload(c, "file", maxCallListBytes)
-		if err == nil && !ok {
-			err = vms.FieldError("file", "choose a CSV file")
-		}
+		b, _, err = readUpload(c, "file", maxCallListBytes)
 	}
 	var es []calllist.Entry
 	if err == nil {

@@ -227,6 +227,15 @@ func TestCallListUploadAndEntries(t *testing.T) {
 			t.Fatalf("entries = %+v", one.Entries)
 		}
 
+		// A list without a file starts empty; its numbers are typed in.
+		if r := h.page(c.Admin, http.MethodPost, fmt.Sprintf("/tenants/%d/call-lists", c.T.ID), url.Values{"name": {"Typed"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("empty list: %d\n%.2000s", r.Status, r.Body)
+		}
+		r = h.api(c.Admin, http.MethodGet, base, nil)
+		if !strings.Contains(r.Body, `"name":"Typed","size":0`) {
+			t.Fatalf("lists = %s", r.Body)
+		}
+
 		// Typed entries: normalised, or refused with a reason.
 		if r := h.api(c.RW, http.MethodPost, path+"/entries", map[string]any{"number": "0476 99 88 77", "name": "Dee"}); r.Status != http.StatusCreated || !strings.Contains(r.Body, "+32476998877") {
 			t.Fatalf("typed entry: %d %s", r.Status, r.Body)
@@ -253,7 +262,7 @@ func TestCallListUploadAndEntries(t *testing.T) {
 			t.Fatalf("list over the limit: %d %s", r.Status, r.Body)
 		}
 		r = h.api(c.Admin, http.MethodPost, base, map[string]any{"name": "April", "csv": "0475 11 22 31\n"})
-		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "at most 1 call list can be kept") {
+		if r.Status != http.StatusConflict || !strings.Contains(r.Body, "at most 1 call list can be kept; this would make 3") {
 			t.Fatalf("a list over the limit of lists: %d %s", r.Status, r.Body)
 		}
 		if r := h.api(c.Admin, http.MethodPost, path+"/entries", map[string]any{"number": "0476 99 88 70"}); r.Status != http.StatusConflict {
