@@ -649,16 +649,31 @@ func keyRows(keys map[string]campaign.KeyAction) []keyRow {
 
 // campaignForm is the campaign form's content.
 type campaignForm struct {
-	In      campaignInput
-	Lists   map[uint]bool
-	Windows string
-	Keys    []keyRow
+	In       campaignInput
+	Lists    map[uint]bool
+	Windows  string
+	Keys     []keyRow
+	KeysText string // "1 = connect (sales) · 9 = do_not_call"
 }
 
 func formOf(in campaignInput) campaignForm {
 	f := campaignForm{In: in, Lists: map[uint]bool{}, Windows: strings.Join(in.Windows, "\n"), Keys: keyRows(in.Keys)}
 	for _, id := range in.ListIDs {
 		f.Lists[id] = true
+	}
+	var keys []string
+	for _, k := range f.Keys {
+		switch {
+		case k.Action == "":
+		case k.Group != "":
+			keys = append(keys, fmt.Sprintf("%s = %s (%s)", k.Key, k.Action, k.Group))
+		default:
+			keys = append(keys, k.Key+" = "+k.Action)
+		}
+	}
+	f.KeysText = strings.Join(keys, " · ")
+	if f.KeysText == "" {
+		f.KeysText = "none"
 	}
 	return f
 }

@@ -576,6 +576,9 @@ func TestCampaignsInBrowser(t *testing.T) {
 	if got := b.Text(`#campaign-status [data-field="state"]`); got != "scheduled" {
 		t.Errorf("state shown = %q", got)
 	}
+	if dir := os.Getenv("VMS_SCREENSHOTS"); dir != "" {
+		b.Screenshot(dir + "/campaign.png")
+	}
 	if st := b.Navigate(fmt.Sprintf("%s/tenants/%d/campaigns", srv.URL, c.T.ID)); st != http.StatusOK {
 		t.Fatalf("campaigns page: %d", st)
 	}
