@@ -356,6 +356,7 @@ func TestCampaignStateTransitions(t *testing.T) {
 		}
 		_, err = s.SetCampaignState(ctx, store.System, tid, c2.ID, nil, store.CampaignRunning)
 		wantCode(t, err, vms.ECONFLICT, "state")
+		wantCode(t, s.DeleteCampaign(ctx, store.System, tid, c.ID), vms.ECONFLICT, "state")
 		for _, step := range []string{store.CampaignPaused, store.CampaignRunning, store.CampaignStopped} {
 			if _, err := s.SetCampaignState(ctx, store.System, tid, c.ID, nil, step); err != nil {
 				t.Fatalf("-> %s: %v", step, err)
@@ -615,6 +616,47 @@ func BenchmarkListCampaigns(b *testing.B) {
 			if err != nil || len(cs) != 2 {
 				b.Fatal(err, len(cs))
 			}
+		}
+	})
+}
+
+// TestCampaignLimitConcurrent: lists created at the same moment cannot
+// both slip under the limit (the count and the write share a transaction
+// that holds the tenant).
+func TestCampaignLimitConcurrent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		tn := mustTenant(t, s, "acme")
+		if _, err := s.SetCampaignLimits(ctx, staff(1), tn.ID, campaign.Limits{Lists: 2, NumbersPerList: 10, Scheduled: 1, Running: 1, MinPace: 5 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		const n = 6
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.CreateCallList(ctx, store.System, tn.ID, fmt.Sprintf("list %d", i), entries(3))
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			} else if vms.ErrorCode(err) != vms.ECONFLICT {
+				t.Errorf("refusal = %v, want a conflict", err)
+			}
+		}
+		if ok != 2 {
+			t.Errorf("%d lists created at once under a limit of 2", ok)
+		}
+		if got := count(t, s, "call_lists"); got != 2 {
+			t.Errorf("%d lists stored, want 2", got)
+		}
+		if got := count(t, s, "call_list_entries"); got != 6 {
+			t.Errorf("%d entries stored, want 6", got)
 		}
 	})
 }
