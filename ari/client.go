@@ -38,6 +38,10 @@ type Config struct {
 	Password string
 	// App is the Stasis application name; default "vms".
 	App string
+	// DialContext is the dialplan context that rings a destination for
+	// a channel handed over with DialInDialplan; default "vms-dial" (the
+	// shipped extensions.conf).
+	DialContext string
 	// MaxConns bounds concurrent REST connections (Asterisk refuses more
 	// than http.conf's sessionlimit, 100 by default); default 64.
 	MaxConns int
@@ -69,6 +73,7 @@ type Client struct {
 	originated  map[engine.ChannelID]*legState // legs VMS originated and not yet ended
 	hangupCause map[engine.ChannelID]int       // cause of a pending hangup request
 	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
+	followed    map[engine.ChannelID]struct{}  // channels subscribed to outside Stasis (DialInDialplan)
 	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
 	presence presence // endpoints watched, subscribed again after a reconnect
@@ -89,12 +94,16 @@ var (
 	_ engine.FallbackStore   = (*Client)(nil)
 	_ engine.EndpointWatcher = (*Client)(nil)
 	_ engine.Continuer       = (*Client)(nil)
+	_ engine.DialplanDialer  = (*Client)(nil)
 )
 
 // New returns a Client for cfg. It does not connect; call Run.
 func New(cfg Config) (*Client, error) {
 	if cfg.App == "" {
 		cfg.App = "vms"
+	}
+	if cfg.DialContext == "" {
+		cfg.DialContext = DefaultDialContext
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 64
@@ -147,6 +156,7 @@ func New(cfg Config) (*Client, error) {
 		originated:  make(map[engine.ChannelID]*legState),
 		hangupCause: make(map[engine.ChannelID]int),
 		continued:   make(map[engine.ChannelID]struct{}),
+		followed:    make(map[engine.ChannelID]struct{}),
 		closed:      make(chan struct{}),
 	}, nil
 }

@@ -99,6 +99,7 @@ type Message struct {
 	Digit       string         `json:"digit"`
 	DurationMs  int            `json:"duration_ms"`
 	Peer        *Channel       `json:"peer"`
+	Caller      *Channel       `json:"caller"`
 	DialStatus  string         `json:"dialstatus"`
 	ContactInfo *ContactInfo   `json:"contact_info"`
 }

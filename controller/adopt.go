@@ -93,6 +93,12 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 			cctx, cancel := c.cmdCtx(ctx)
 			ev, answered, err := insp.InspectChannel(cctx, id)
 			cancel()
+			if err == nil && ev.Channel == id && ev.InDialplan {
+				c.log.Info("adopted an inbound call that the engine's dialplan rings or connects; following it", slog.String("channel", string(id)))
+				ev.Events = c.eng.Subscribe(id)
+				c.startCall(ctx, ev, answered)
+				continue
+			}
 			if err == nil && ev.Channel == id {
 				c.log.Info("adopted an inbound call that was still being routed; routing it afresh", slog.String("channel", string(id)))
 				ev.Events = c.eng.Subscribe(id)
@@ -113,6 +119,30 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 			}
 		})
 	}
+}
+
+// reroute routes afresh a channel that came back from the engine's
+// dialplan with no call goroutine to take it (one that stopped meanwhile),
+// or hangs it up when the engine cannot describe it.
+func (c *Controller) reroute(ctx context.Context, id engine.ChannelID) {
+	if insp, ok := c.eng.(ChannelInspector); ok {
+		cctx, cancel := c.cmdCtx(ctx)
+		ev, answered, err := insp.InspectChannel(cctx, id)
+		cancel()
+		if err == nil && ev.Channel == id {
+			c.log.Info("a call came back from the engine's dialplan to no one; routing it afresh", slog.String("channel", string(id)))
+			ev.InDialplan = false
+			ev.Events = c.eng.Subscribe(id)
+			c.startCall(ctx, ev, answered)
+			return
+		}
+	}
+	c.log.Warn("a call came back from the engine's dialplan to no one; hanging it up", slog.String("channel", string(id)))
+	c.background(func() {
+		cctx, cancel := c.cmdCtx(ctx)
+		defer cancel()
+		_ = c.eng.Hangup(cctx, id, engine.HangupCongestion)
+	})
 }
 
 // background runs engine clean-up off the Inbox goroutine, so that new

@@ -129,7 +129,12 @@ func (k *call) run() {
 			k.rescue(fmt.Sprintf("panic: %v", p))
 		}
 	}()
-	err := k.route0()
+	var err error
+	if k.raw.InDialplan {
+		err = k.follow()
+	} else {
+		err = k.route0()
+	}
 	switch {
 	case err == nil, errors.Is(err, errCallerGone):
 	case errors.Is(err, errStopped):
@@ -453,10 +458,166 @@ func (k *call) ringTimeout(n *routing.Node) time.Duration {
 	return k.c.cfg.DefaultRingTimeout
 }
 
-// dial originates a leg to number and bridges it on answer. It returns ""
-// when the call ended (bridged and over, or the caller left), or the
+// dial rings number and connects the caller with it on answer. It returns
+// "" when the call ended (connected and over, or the caller left), or the
 // routing outcome of a leg that failed.
+//
+// A number rung for a caller VMS has not answered (nothing played to it,
+// not queued) goes through the engine's dialplan when the engine can
+// (dialInDialplan): the call is then what a plain dialplan would make of
+// it. VMS originates the leg and bridges it itself (bridgeDial) when the
+// caller is already answered and under VMS's control (after an
+// announcement, a menu, a queue), for the rescue to the number's
+// fallback, for handed-over outbound calls, with Config.BridgeCalls, and
+// when the engine cannot take the request.
 func (k *call) dial(nodeID, number string, timeout time.Duration) (routing.Outcome, error) {
+	if k.dialplanPath() {
+		d := k.c.eng.(engine.DialplanDialer)
+		if o, handled, err := k.dialInDialplan(d, nodeID, number, timeout); handled {
+			return o, err
+		}
+	}
+	return k.bridgeDial(nodeID, number, timeout)
+}
+
+// dialplanPath reports whether the next number is rung through the
+// engine's dialplan (see dial).
+func (k *call) dialplanPath() bool {
+	if _, ok := k.c.eng.(engine.DialplanDialer); !ok || k.c.cfg.BridgeCalls {
+		return false
+	}
+	return k.plan != nil && k.handover == nil && !k.answered && !k.played && k.bridge == ""
+}
+
+// dialInDialplan hands the caller to the engine's dialplan, which rings
+// number and, on answer, connects both natively (engine.DialplanDialer):
+// one or two engine commands instead of about eight. The call's
+// goroutine follows the caller's channel: its answer and end complete the
+// record; a destination that does not answer sends the channel back
+// (ChannelReturned) and the routing outcome is returned as with
+// bridgeDial. handled is false when the engine could not take the
+// request and nothing happened: the caller then rings over the bridge
+// path.
+func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, timeout time.Duration) (o routing.Outcome, handled bool, err error) {
+	leg := Leg{Destination: number, NodeID: nodeID, StartedAt: k.c.cfg.Now()}
+	ctx, cancel := k.c.cmdCtx(k.ctx)
+	err = d.DialInDialplan(ctx, k.in, engine.DialRequest{
+		Dialed:   k.rec.Dialed,
+		Endpoint: k.c.dialString(number),
+		CallerID: k.rec.Caller,
+		Timeout:  timeout,
+	})
+	cancel()
+	switch {
+	case errors.Is(err, engine.ErrNotFound):
+		return "", true, k.waitGone()
+	case errors.Is(err, engine.ErrUnsupported):
+		return "", false, nil
+	case err != nil:
+		k.log.Warn("handing the call to the engine's dialplan failed; ringing it from VMS", slog.String("number", number), slog.Any("err", err))
+		return "", false, nil
+	}
+	defer func() {
+		if leg.EndedAt.IsZero() && !k.leftUp {
+			leg.EndedAt = k.c.cfg.Now()
+		}
+		k.rec.Legs = append(k.rec.Legs, leg)
+		k.lastLeg = leg.Outcome
+	}()
+	for {
+		ev, err := k.next(time.Time{})
+		if errors.Is(err, errStopped) {
+			// Shutdown: the call stays with the engine's dialplan. A
+			// restarted VMS follows it (see follow); if it comes back
+			// while no VMS is connected it takes the static fallback.
+			k.leftUp = true
+			if leg.Outcome == "" {
+				k.step(nodeID, "VMS stopped while "+number+" rang; the call stays with the engine")
+			}
+			return "", true, nil
+		}
+		if err != nil { // the caller's channel ended
+			if leg.AnsweredAt == nil {
+				leg.Outcome = LegCancelled
+			} else if h, ok := ev.(engine.ChannelHungup); ok {
+				leg.Cause = h.Cause
+			}
+			return "", true, err
+		}
+		switch ev := ev.(type) {
+		case engine.ChannelAnswered:
+			if ev.Channel != k.in || leg.AnsweredAt != nil {
+				continue
+			}
+			// The engine answered the caller when the destination
+			// answered, and connected both.
+			at := k.c.cfg.Now()
+			leg.AnsweredAt = &at
+			leg.Outcome = OutcomeAnswered
+			k.answered = true
+			k.rec.AnsweredAt = &at
+			k.rec.Outcome = OutcomeAnswered
+			k.rec.Destination = number
+			k.saveAnswered(&leg)
+		case engine.ChannelReturned:
+			if ev.Channel != k.in {
+				continue
+			}
+			leg.Cause = ev.Cause
+			o, lo := legOutcome(ev.Outcome)
+			leg.Outcome = lo
+			return o, true, nil
+		}
+	}
+}
+
+// follow takes over a call that an earlier VMS process handed to the
+// engine's dialplan (adopted after a restart): it records the answer and
+// the end, and routes the call afresh from its tree if the destination
+// did not answer and the channel comes back.
+func (k *call) follow() error {
+	ctx, cancel := k.c.cmdCtx(k.ctx)
+	r, err := k.c.routes.Route(ctx, k.raw.Dialed)
+	cancel()
+	if err == nil && r != nil {
+		k.rec.TenantID, k.rec.NumberID, k.rec.Dialed = r.TenantID, r.NumberID, r.Number
+		k.rec.TreeID, k.rec.TreeVersion = r.TreeID, r.TreeVersion
+	}
+	k.step("", "taken over after a VMS restart while the engine rang the destination or connected the call")
+	if k.answered {
+		k.rec.Outcome = OutcomeAnswered
+	}
+	for {
+		ev, err := k.next(time.Time{})
+		if errors.Is(err, errStopped) {
+			k.leftUp = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch ev := ev.(type) {
+		case engine.ChannelAnswered:
+			if ev.Channel == k.in && !k.answered {
+				k.answered = true
+				at := k.c.cfg.Now()
+				k.rec.AnsweredAt = &at
+				k.rec.Outcome = OutcomeAnswered
+			}
+		case engine.ChannelReturned:
+			if ev.Channel != k.in {
+				continue
+			}
+			k.step("", "the destination rung before the restart did not answer ("+string(ev.Outcome)+"); routing the call afresh")
+			k.rec.Outcome = ""
+			return k.route0()
+		}
+	}
+}
+
+// bridgeDial originates a leg to number and bridges it on answer, with
+// the same results as dial.
+func (k *call) bridgeDial(nodeID, number string, timeout time.Duration) (routing.Outcome, error) {
 	k.legSeq++
 	id := engine.ChannelID(string(k.in) + "-leg" + strconv.Itoa(k.legSeq))
 	leg := Leg{Destination: number, NodeID: nodeID, StartedAt: k.c.cfg.Now()}

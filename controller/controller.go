@@ -93,6 +93,14 @@ type Config struct {
 	// RecordQueue bounds the call records waiting for the store (oldest
 	// dropped first when the store is down for long); default 10,000.
 	RecordQueue int
+	// BridgeCalls makes VMS ring every number destination itself
+	// (originate, answer and bridge over the engine's API) even when the
+	// engine's dialplan can ring it (engine.DialplanDialer): the way for
+	// an engine whose dialplan lacks VMS's dial context, and for tests of
+	// that path. By default a plain number destination is handed to the
+	// engine's dialplan, which connects the call natively at a fraction
+	// of the cost (docs/performance.md).
+	BridgeCalls bool
 	// Queue is the contact centre of group destinations (ACM-2..4); nil
 	// makes every group closed (the call takes its group_closed
 	// alternative). When it also implements Presence, the controller
@@ -444,6 +452,10 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 		// Endpoint events of the time away are lost, and a restarted
 		// engine forgot the watches.
 		c.Refresh()
+	case engine.ChannelReturned:
+		// A channel back from the engine's dialplan whose call goroutine
+		// is gone: route it afresh.
+		c.reroute(ctx, ev.Channel)
 	case engine.Disconnected:
 		c.log.Warn("engine disconnected", slog.Any("err", ev.Err))
 	case engine.EndpointStateChanged:

@@ -176,6 +176,38 @@ type Continuer interface {
 	Continue(ctx context.Context, ch ChannelID, context, extension string) error
 }
 
+// DialRequest describes a destination rung by the engine's own dialplan
+// (DialplanDialer).
+type DialRequest struct {
+	// Dialed is the number the caller dialed (E.164), for the engine's
+	// logs and listings.
+	Dialed string
+	// Endpoint is the engine's dial string, as in OriginateRequest.
+	Endpoint string
+	// CallerID is the caller number presented to the destination; empty
+	// keeps the caller's own.
+	CallerID string
+	// Timeout is how long the destination may ring; zero means the
+	// engine's default.
+	Timeout time.Duration
+}
+
+// DialplanDialer is implemented by engines whose own dialplan can ring a
+// destination for a channel and, when it answers, connect both natively:
+// one or two commands per call instead of the eight of originate, answer
+// and bridge, and none of the application's event traffic of a bridge.
+//
+// After DialInDialplan the channel is outside the application but still
+// reported: ChannelAnswered when the destination answered (the engine
+// answers the caller then), ChannelHungup when the call ends. When the
+// destination does not answer (busy, no answer, unreachable) the channel
+// comes back under VMS's control with ChannelReturned. A request the
+// engine's dialplan cannot carry (an unusual dial string) fails with
+// ErrUnsupported and leaves the channel where it was.
+type DialplanDialer interface {
+	DialInDialplan(ctx context.Context, ch ChannelID, req DialRequest) error
+}
+
 // EndpointState is the reachability of an endpoint (an agent's phone).
 type EndpointState string
 

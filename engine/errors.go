@@ -16,6 +16,10 @@ var (
 	ErrDisconnected = errors.New("engine: disconnected")
 	// ErrClosed: the driver was closed.
 	ErrClosed = errors.New("engine: closed")
+	// ErrUnsupported: the engine cannot carry out this request this way
+	// (e.g. a dial string its dialplan cannot take); nothing was done and
+	// the caller may use another way.
+	ErrUnsupported = errors.New("engine: not supported")
 )
 
 // Outcome is what became of an outbound leg that did not answer, derived

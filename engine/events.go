@@ -20,6 +20,11 @@ type CallArrived struct {
 	Dialed     string   // the number the caller dialed
 	Args       []string // application arguments from the dialplan
 	At         time.Time
+	// InDialplan is set by engines that describe an adopted channel
+	// (controller.ChannelInspector) when the channel is not in the
+	// application but in the engine's dialplan, handed there with
+	// DialplanDialer: ringing a destination or connected with it.
+	InDialplan bool
 	// Events already holds every later event of Channel; the receiver owns
 	// it and must Close it when the call ends.
 	Events *Subscription
@@ -54,6 +59,18 @@ type OriginateFailed struct {
 	Cause     int
 	CauseText string
 	Outcome   Outcome
+	At        time.Time
+}
+
+// ChannelReturned reports that a channel handed to the engine's dialplan
+// with DialplanDialer is back under VMS's control because its destination
+// did not answer: Outcome says why, Cause is the destination's Q.850
+// cause when the engine knows it.
+type ChannelReturned struct {
+	Channel   ChannelID
+	Outcome   Outcome
+	Cause     int
+	CauseText string
 	At        time.Time
 }
 
@@ -151,6 +168,7 @@ func (e ChannelRinging) EventTime() time.Time       { return e.At }
 func (e ChannelAnswered) EventTime() time.Time      { return e.At }
 func (e ChannelHungup) EventTime() time.Time        { return e.At }
 func (e OriginateFailed) EventTime() time.Time      { return e.At }
+func (e ChannelReturned) EventTime() time.Time      { return e.At }
 func (e DTMFReceived) EventTime() time.Time         { return e.At }
 func (e PlaybackStarted) EventTime() time.Time      { return e.At }
 func (e PlaybackFinished) EventTime() time.Time     { return e.At }
@@ -168,6 +186,7 @@ func (e ChannelRinging) EventChannel() ChannelID       { return e.Channel }
 func (e ChannelAnswered) EventChannel() ChannelID      { return e.Channel }
 func (e ChannelHungup) EventChannel() ChannelID        { return e.Channel }
 func (e OriginateFailed) EventChannel() ChannelID      { return e.Channel }
+func (e ChannelReturned) EventChannel() ChannelID      { return e.Channel }
 func (e DTMFReceived) EventChannel() ChannelID         { return e.Channel }
 func (e PlaybackStarted) EventChannel() ChannelID      { return e.Channel }
 func (e PlaybackFinished) EventChannel() ChannelID     { return e.Channel }

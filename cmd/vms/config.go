@@ -38,6 +38,9 @@ type Config struct {
 	ARIApp      string
 	// Trunk is the dial-string template of number destinations.
 	Trunk string
+	// BridgeCalls makes VMS bridge number destinations itself instead of
+	// handing them to the dialplan's vms-dial context.
+	BridgeCalls bool
 	// MediaURL is the base URL the media engine fetches prompts from; it
 	// defaults to BaseURL (Asterisk on another host must reach it).
 	MediaURL string
@@ -113,6 +116,14 @@ func settings(c *Config) []setting {
 		{env: "VMS_ARI_PASSWORD", flag: "ari-password", def: "", help: "ARI password (or VMS_ARI_PASSWORD_FILE)", secret: true, set: str(&c.ARIPassword)},
 		{env: "VMS_ARI_APP", flag: "ari-app", def: "vms", help: "Stasis application name the dialplan sends calls to", set: str(&c.ARIApp)},
 		{env: "VMS_TRUNK", flag: "trunk", def: "PJSIP/{number}@trunk-out", help: "dial string of number destinations; {number} is the E.164 number without +, {e164} with it", set: str(&c.Trunk)},
+		{env: "VMS_BRIDGE_CALLS", flag: "bridge-calls", def: "false", help: "ring number destinations from VMS and bridge them over ARI, instead of handing them to the dialplan's vms-dial context (for an Asterisk whose dialplan lacks it)", set: func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("not true or false: %q", v)
+			}
+			c.BridgeCalls = b
+			return nil
+		}},
 		{env: "VMS_MEDIA_URL", flag: "media-url", def: "", help: "base URL the media engine fetches prompts from (default: VMS_BASE_URL)", set: str(&c.MediaURL)},
 		{env: "VMS_REGION", flag: "region", def: "BE", help: "numbering region of numbers written in national form", set: str(&c.Region)},
 		{env: "VMS_DEMO", flag: "demo", def: "false", help: "seed a demo customer, number and routing tree at start", set: func(v string) error {

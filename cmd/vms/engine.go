@@ -45,9 +45,10 @@ func newCalls(ctx context.Context, cfg *Config, st *store.Store, cc *contactCent
 	}
 	media := cfg.MediaURL
 	ctl, err := controller.New(controller.Config{
-		App:    cfg.ARIApp,
-		Trunk:  cfg.Trunk,
-		Region: cfg.Region,
+		App:         cfg.ARIApp,
+		Trunk:       cfg.Trunk,
+		Region:      cfg.Region,
+		BridgeCalls: cfg.BridgeCalls,
 		PromptURL: func(key string) string {
 			return "sound:" + media + "/media/prompts/" + url.PathEscape(key) + ".wav"
 		},

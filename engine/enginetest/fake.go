@@ -45,6 +45,11 @@ type Fake struct {
 	// HoldPlayback keeps playbacks running until FinishPlayback or
 	// StopPlayback; by default a playback finishes at once.
 	HoldPlayback bool
+	// DialplanDialing makes DialInDialplan ring destinations (following
+	// their Behavior) as an engine's dialplan would; by default it fails
+	// with engine.ErrUnsupported, and the controller bridges calls itself.
+	// Set it before the first call.
+	DialplanDialing bool
 
 	router *engine.Router
 
@@ -55,6 +60,7 @@ type Fake struct {
 	playbacks    map[engine.PlaybackID]engine.ChannelID
 	destinations map[string]Behavior
 	originated   []engine.OriginateRequest
+	dialplanned  []engine.DialRequest
 	pairs        [][2]engine.ChannelID
 	fallbacks    map[string]string
 	recordings   map[engine.RecordingID]engine.ChannelID
@@ -72,8 +78,13 @@ type FakeChannel struct {
 	// ContinuedTo is "extension@context" once VMS handed the channel back
 	// to the engine's dialplan.
 	ContinuedTo string
-	Bridge      engine.BridgeID
-	timer       func() bool
+	// InDialplan is set while the channel is with the engine's dialplan
+	// (DialInDialplan); Connected names the endpoint it was connected
+	// with there.
+	InDialplan bool
+	Connected  string
+	Bridge     engine.BridgeID
+	timer      func() bool
 }
 
 type fakeBridge struct {
@@ -88,6 +99,7 @@ var (
 	_ engine.FallbackStore   = (*Fake)(nil)
 	_ engine.EndpointWatcher = (*Fake)(nil)
 	_ engine.Continuer       = (*Fake)(nil)
+	_ engine.DialplanDialer  = (*Fake)(nil)
 )
 
 // NewFake returns an empty Fake. Unknown destinations are unreachable.
@@ -207,6 +219,14 @@ func (f *Fake) Originated() []engine.OriginateRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.originated)
+}
+
+// DialplanDials returns every DialInDialplan request carried out, in
+// order.
+func (f *Fake) DialplanDials() []engine.DialRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.dialplanned)
 }
 
 // Bridged reports whether a and b were ever in the same mixing bridge.
@@ -537,6 +557,61 @@ func (f *Fake) Continue(ctx context.Context, ch engine.ChannelID, dialContext, e
 		return err
 	}
 	c.ContinuedTo = extension + "@" + dialContext
+	return nil
+}
+
+// DialInDialplan implements engine.DialplanDialer when DialplanDialing is
+// set: the destination endpoint's Behavior decides, as for Originate. On
+// answer the channel is up (ChannelAnswered) and Connected with the
+// endpoint; on failure it comes back with ChannelReturned; OutcomeNoAnswer
+// comes back after req.Timeout (never when zero). The call ends with the
+// channel (FarEndHangup).
+func (f *Fake) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engine.DialRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.DialplanDialing {
+		return fmt.Errorf("fake: dial %s in the dialplan: %w", ch, engine.ErrUnsupported)
+	}
+	c, err := f.live("dial in the dialplan", ch)
+	if err != nil {
+		return err
+	}
+	if c.InDialplan {
+		return fmt.Errorf("fake: dial %s in the dialplan: %w: already there", ch, engine.ErrConflict)
+	}
+	b, ok := f.destinations[req.Endpoint]
+	if !ok {
+		b = Behavior{Outcome: engine.OutcomeUnreachable}
+	}
+	f.dialplanned = append(f.dialplanned, req)
+	c.InDialplan = true
+	settle := func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !c.InDialplan || c.State == "down" {
+			return
+		}
+		c.timer = nil
+		if b.Outcome == engine.OutcomeNormal || b.Outcome == "" {
+			c.State = "up"
+			c.Connected = req.Endpoint
+			f.router.Dispatch(engine.ChannelAnswered{Channel: c.ID, At: f.Now()})
+			return
+		}
+		c.InDialplan = false
+		cause := outcomeCause[b.Outcome]
+		f.router.Dispatch(engine.ChannelReturned{Channel: c.ID, Outcome: b.Outcome, Cause: cause, CauseText: causeText(cause), At: f.Now()})
+	}
+	switch {
+	case b.Outcome == engine.OutcomeNoAnswer:
+		if req.Timeout > 0 {
+			c.timer = f.AfterFunc(req.Timeout, settle)
+		}
+	case b.After > 0:
+		c.timer = f.AfterFunc(b.After, settle)
+	default:
+		c.timer = f.AfterFunc(0, settle)
+	}
 	return nil
 }
 

@@ -67,19 +67,28 @@ type env struct {
 	// stopVMS stops the controller and the ari driver (as if VMS went
 	// away); it is also run at cleanup.
 	stopVMS func()
+	// bridgeCalls makes VMS bridge number destinations itself
+	// (controller.Config.BridgeCalls) instead of handing them to the
+	// dialplan's vms-dial context.
+	bridgeCalls bool
 }
 
 // now is the controller's clock: Thursday 26 November 2026, 10:00 in
 // Brussels (office hours).
 var now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startEnv(t, false) }
+
+// startEnv is start with the path of number destinations: bridged by VMS
+// (bridgeCalls) or handed to the dialplan.
+func startEnv(t *testing.T, bridgeCalls bool) *env {
 	t.Helper()
 	e := &env{
-		peers:   map[byte]*sipptest.UASPeer{},
-		routes:  &staticRoutes{routes: map[string]*controller.Route{}},
-		records: &memRecords{recs: map[string]*controller.CallRecord{}},
-		prompts: newPromptServer(t),
+		bridgeCalls: bridgeCalls,
+		peers:       map[byte]*sipptest.UASPeer{},
+		routes:      &staticRoutes{routes: map[string]*controller.Route{}},
+		records:     &memRecords{recs: map[string]*controller.CallRecord{}},
+		prompts:     newPromptServer(t),
 	}
 	e.peers[peerAnswer] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Answer})
 	e.peers[peerBusy] = sipptest.UAS(t, sipptest.UASOptions{Mode: sipptest.Busy})
@@ -120,6 +129,7 @@ func (e *env) startVMS(t *testing.T) {
 		MenuTimeout:        3 * time.Second,
 		Now:                func() time.Time { return now },
 		FallbackInterval:   200 * time.Millisecond,
+		BridgeCalls:        e.bridgeCalls,
 	}, drv, e.routes, e.records, log)
 	if err != nil {
 		t.Fatal(err)
@@ -302,6 +312,41 @@ func TestCalls(t *testing.T) {
 		})
 		res := e.call(t, vipCaller, d, time.Second, "")
 		e.expectAnswered(t, res, d, num(peerAnswer, id), "+32477123456")
+	})
+
+	t.Run("answered through the dialplan", func(t *testing.T) {
+		t.Parallel()
+		const id = 12
+		d := e.route(t, id, routing.Tree{Start: "a", Nodes: []routing.Node{numberNode("a", num(peerAnswer, id), 0, nil)}}, nil)
+		done := make(chan *sipptest.CallResult, 1)
+		go func() { done <- e.call(t, "022223344", d, 2*time.Second, "") }()
+		if n := len(e.invites(peerAnswer, num(peerAnswer, id), 1)); n != 1 {
+			t.Fatalf("destination got %d INVITEs, want 1", n)
+		}
+		// While connected the caller is in the dialplan's dial context,
+		// and VMS made neither a leg nor a bridge of its own.
+		in := e.inbound(t, d)
+		ch := e.channel(t, in)
+		if ch.Dialplan.Context != "vms-dial-out" || ch.Dialplan.AppName != "Dial" {
+			t.Errorf("caller in context %q running %q, want Dial in vms-dial-out", ch.Dialplan.Context, ch.Dialplan.AppName)
+		}
+		if status, _ := e.ast.ARI(t, http.MethodGet, "/ari/bridges/vms-"+in, nil); status != http.StatusNotFound {
+			t.Errorf("VMS bridge of the call: status %d, want none", status)
+		}
+		if ids := e.channels(t, d); slices.ContainsFunc(ids, func(id string) bool { return strings.Contains(id, "-leg") }) {
+			t.Errorf("channels %v: VMS originated a leg", ids)
+		}
+		res := <-done
+		r := e.expectAnswered(t, res, d, num(peerAnswer, id), "+3222223344")
+		expectLegs(t, r, controller.OutcomeAnswered)
+		l := r.Legs[0]
+		if l.AnsweredAt == nil || l.EndedAt.IsZero() || l.EndedAt.Before(*l.AnsweredAt) || l.NodeID != "a" || l.Destination != num(peerAnswer, id) {
+			t.Errorf("leg %+v, want answered at node a with answer and end", l)
+		}
+		if r.AnsweredAt == nil || r.EndedAt == nil || r.EndedAt.Before(*r.AnsweredAt) {
+			t.Errorf("record times answered %v ended %v", r.AnsweredAt, r.EndedAt)
+		}
+		e.expectNoChannels(t, d)
 	})
 
 	t.Run("busy then next", func(t *testing.T) {
@@ -521,13 +566,14 @@ func TestFallbackWhileVMSAway(t *testing.T) {
 
 // A VMS restart while a call is bridged: the conversation stays up, the
 // next VMS adopts it, and the caller's hang-up then ends the destination's
-// leg (no channel is left behind).
+// leg (no channel is left behind). (VMS bridges the call itself here; a
+// call connected by the dialplan: TestRestartKeepsDialplanCalls.)
 func TestRestartKeepsBridgedCalls(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real Asterisk and SIPp: not in -short")
 	}
 	t.Parallel()
-	e := start(t)
+	e := startEnv(t, true)
 	const id = 41
 	d := e.route(t, id, routing.Tree{Start: "a", Nodes: []routing.Node{numberNode("a", num(peerAnswer, id), 0, nil)}}, nil)
 	done := make(chan *sipptest.CallResult, 1)
@@ -561,6 +607,67 @@ func TestRestartKeepsBridgedCalls(t *testing.T) {
 		t.Errorf("caller final status %d successful %d, want an answered call that ended normally", res.FinalStatus, res.Successful)
 	}
 	e.expectNoChannels(t, d)
+}
+
+// A VMS restart while the dialplan's vms-dial context connects a call:
+// Asterisk keeps the conversation (its own bridge), the next VMS follows
+// the caller's channel and completes the call record when it ends.
+func TestRestartKeepsDialplanCalls(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real Asterisk and SIPp: not in -short")
+	}
+	t.Parallel()
+	e := start(t)
+	const id = 42
+	d := e.route(t, id, routing.Tree{Start: "a", Nodes: []routing.Node{numberNode("a", num(peerAnswer, id), 0, nil)}}, nil)
+	done := make(chan *sipptest.CallResult, 1)
+	go func() { done <- e.call(t, "022223344", d, 6*time.Second, "") }()
+	if n := len(e.invites(peerAnswer, num(peerAnswer, id), 1)); n != 1 {
+		t.Fatalf("destination got %d INVITEs, want 1", n)
+	}
+	in := e.inbound(t, d)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if r := e.records.byDialed(d); r != nil && r.Outcome == controller.OutcomeAnswered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answered record for the call; record %+v", e.records.byDialed(d))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.stopVMS()
+	ch := e.channel(t, in)
+	if ch.State != "Up" || ch.Dialplan.Context != "vms-dial-out" {
+		t.Fatalf("caller after VMS stopped: state %q context %q, want up in vms-dial-out", ch.State, ch.Dialplan.Context)
+	}
+	if r := e.records.byDialed(d); r == nil || r.Outcome != controller.OutcomeAnswered || r.EndedAt != nil {
+		t.Errorf("record at shutdown %+v, want answered and still up", r)
+	}
+	e.startVMS(t)
+	res := <-done
+	if res.FinalStatus != 200 || res.Successful != 1 {
+		t.Errorf("caller final status %d successful %d, want an answered call that ended normally", res.FinalStatus, res.Successful)
+	}
+	r := e.record(t, d)
+	if r.Outcome != controller.OutcomeAnswered || r.EndedAt == nil {
+		t.Errorf("record after the call %+v, want answered and ended by the VMS that took it over", r)
+	}
+	e.expectNoChannels(t, d)
+}
+
+// channel returns a channel as ARI describes it.
+func (e *env) channel(t *testing.T, id string) ari.Channel {
+	t.Helper()
+	status, body := e.ast.ARI(t, http.MethodGet, "/ari/channels/"+id, nil)
+	if status != http.StatusOK {
+		t.Fatalf("get channel %s: %d %s", id, status, body)
+	}
+	var ch ari.Channel
+	if err := json.Unmarshal(body, &ch); err != nil {
+		t.Fatal(err)
+	}
+	return ch
 }
 
 // expectAnswered checks a call that must reach dest: the caller was
@@ -614,7 +721,9 @@ func (e *env) inbound(t *testing.T, dialed string) string {
 	t.Helper()
 	ids := e.channels(t, dialed)
 	for _, id := range ids {
-		if !strings.Contains(id, "-leg") {
+		// Not a leg VMS originated, nor one that the dialplan's Dial()
+		// made (named after the dialed number, as the caller's channel).
+		if !strings.Contains(id, "-leg") && e.channel(t, id).Dialplan.AppName != "AppDial" {
 			return id
 		}
 	}

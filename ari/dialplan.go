@@ -1,0 +1,139 @@
+package ari
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vmsplatform/vms/engine"
+)
+
+// DefaultDialContext is the context of the shipped dialplan
+// (dialplans/asterisk/extensions.conf) that rings a destination for a
+// channel VMS hands over with DialInDialplan; it dials from the context
+// of the same name with "-out" appended.
+const DefaultDialContext = "vms-dial"
+
+// argsDialed is the first Stasis argument of a channel coming back from
+// the dial context: Stasis(vms,dialed,<dialed>,<DIALSTATUS>,<HANGUPCAUSE>).
+const argsDialed = "dialed"
+
+// maxExtension is the longest extension Asterisk keeps
+// (AST_MAX_EXTENSION is 80 bytes with the terminating NUL).
+const maxExtension = 79
+
+// DialInDialplan implements engine.DialplanDialer with the shipped
+// dialplan's dial context. Two REST commands: a subscription of the
+// application to the channel (POST /applications/{app}/subscription,
+// so that its answer and end are still reported once it left Stasis;
+// made once per channel), then POST /channels/{id}/continue into
+// <DialContext>, extension "<ring seconds>*<dialed>*<caller>*<dial
+// string>", which carries everything the dialplan needs. A request that
+// does not fit an extension (too long, or characters the dialplan would
+// read as syntax) fails with engine.ErrUnsupported before any command.
+func (c *Client) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engine.DialRequest) error {
+	ext, err := dialExtension(req)
+	if err != nil {
+		return fmt.Errorf("ari: dial %s in the dialplan: %w", ch, err)
+	}
+	c.mu.Lock()
+	_, followed := c.followed[ch]
+	c.followed[ch] = struct{}{}
+	c.mu.Unlock()
+	if !followed {
+		q := url.Values{"eventSource": {"channel:" + string(ch)}}
+		if err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.cfg.App)+"/subscription", q, nil, nil); err != nil {
+			c.mu.Lock()
+			delete(c.followed, ch)
+			c.mu.Unlock()
+			return fmt.Errorf("ari: follow %s: %w", ch, c.gone(ch, err))
+		}
+	}
+	return c.Continue(ctx, ch, c.cfg.DialContext, ext)
+}
+
+// dialExtension encodes a dial request as an extension of the dial
+// context.
+func dialExtension(req engine.DialRequest) (string, error) {
+	ring := ""
+	if req.Timeout > 0 {
+		ring = strconv.Itoa(int((req.Timeout + time.Second - 1) / time.Second))
+	} else {
+		ring = "0"
+	}
+	dialed := strings.TrimPrefix(req.Dialed, "+")
+	if dialed == "" || !allIn(dialed, isDigit) {
+		// The dial context runs the dial under the dialed number.
+		return "", fmt.Errorf("%w: dialed number %q", engine.ErrUnsupported, req.Dialed)
+	}
+	caller := req.CallerID
+	if !allIn(strings.TrimPrefix(caller, "+"), isDigit) {
+		caller = "" // withheld or not a number: the caller's own stays
+	}
+	if req.Endpoint == "" || !allIn(req.Endpoint, dialStringRune) {
+		return "", fmt.Errorf("%w: dial string %q", engine.ErrUnsupported, req.Endpoint)
+	}
+	ext := ring + "*" + dialed + "*" + caller + "*" + req.Endpoint
+	if len(ext) > maxExtension {
+		return "", fmt.Errorf("%w: dial string %q too long for an extension", engine.ErrUnsupported, req.Endpoint)
+	}
+	return ext, nil
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// dialStringRune reports the characters a dial string may have to travel
+// in an extension: none that Asterisk's dialplan parses (",", "&", "$",
+// "[", "(", "*", "|", ...).
+func dialStringRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', isDigit(r):
+		return true
+	}
+	return strings.ContainsRune("/@._+-:=~", r)
+}
+
+func allIn(s string, ok func(rune) bool) bool {
+	for _, r := range s {
+		if !ok(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// returned reads the Stasis arguments of a channel back from the dial
+// context: dialed, <dialed>, <DIALSTATUS>, <HANGUPCAUSE>.
+func returned(id engine.ChannelID, args []string, at time.Time) engine.ChannelReturned {
+	var status string
+	var cause int
+	if len(args) > 2 {
+		status = args[2]
+	}
+	if len(args) > 3 {
+		cause, _ = strconv.Atoi(strings.TrimSpace(args[3]))
+	}
+	if cause <= 0 || cause == engine.CauseNormalClearing {
+		// Asterisk leaves HANGUPCAUSE empty or normal when Dial gave
+		// up itself (no answer in time).
+		if dc := dialStatusCause(status); dc != 0 {
+			cause = dc
+		}
+	}
+	var o engine.Outcome
+	switch {
+	case status == "NOANSWER":
+		o = engine.OutcomeNoAnswer
+	case cause == engine.CauseCallRejected:
+		o = engine.OutcomeRejected
+	case status == "BUSY":
+		o = engine.OutcomeBusy
+	default:
+		o = engine.OutcomeUnreachable
+	}
+	return engine.ChannelReturned{Channel: id, Outcome: o, Cause: cause, CauseText: causeText(cause), At: at}
+}
