@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/net/html"
 
 	"github.com/vmsplatform/vms"
 	"github.com/vmsplatform/vms/formula"
@@ -54,9 +55,8 @@ type deskEmailView struct {
 	ReceivedAt time.Time  `json:"received_at"`
 	AssignedAt *time.Time `json:"assigned_at"`
 	AnsweredAt *time.Time `json:"answered_at"`
-	// Text and HTML are given by the single-e-mail answer only.
-	Text        string                    `json:"text,omitempty"`
-	HTML        string                    `json:"html,omitempty" doc:"as received, not sanitised: never insert it into a page as HTML"`
+	// Text is given by the single-e-mail answer only.
+	Text        string                    `json:"text,omitempty" doc:"the mail's text; for a mail in HTML only, the text of its HTML"`
 	Attachments []deskEmailAttachmentView `json:"attachments"`
 	Reply       string                    `json:"reply,omitempty"`
 }
@@ -78,7 +78,10 @@ func viewDeskEmail(e *store.EmailContact, detail bool) deskEmailView {
 		ReceivedAt: e.ReceivedAt, AssignedAt: e.AssignedAt, AnsweredAt: e.AnsweredAt, Reply: e.ReplyBody,
 		Attachments: []deskEmailAttachmentView{}}
 	if detail {
-		v.Text, v.HTML = e.TextBody, e.HTMLBody
+		v.Text = e.TextBody
+		if strings.TrimSpace(v.Text) == "" {
+			v.Text = htmlText(e.HTMLBody)
+		}
 	}
 	for _, a := range e.Attachments {
 		v.Attachments = append(v.Attachments, deskEmailAttachmentView{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, Size: a.Size,
@@ -259,4 +262,61 @@ func downloadName(name string) string {
 		return "attachment"
 	}
 	return name
+}
+
+// maxHTMLText bounds the text taken from a mail's HTML.
+const maxHTMLText = 256 << 10
+
+// htmlText returns the readable text of a mail's HTML: the text of its
+// elements without scripts, styles and the head, a line break after each
+// block, blank space squeezed. The result is shown as text, never as HTML.
+func htmlText(src string) string {
+	z := html.NewTokenizer(strings.NewReader(src))
+	var b strings.Builder
+	skip := 0 // depth inside elements whose text is not shown
+	for b.Len() < maxHTMLText {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return tidyText(b.String())
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			switch string(name) {
+			case "script", "style", "head", "title", "template", "noscript":
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case "br", "p", "div", "li", "tr", "table", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+				"blockquote", "pre", "hr", "section", "article", "header", "footer":
+				b.WriteByte('\n')
+			}
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		}
+	}
+	return tidyText(b.String())
+}
+
+// tidyText squeezes the blank space of each line and keeps at most one
+// empty line between lines of text.
+func tidyText(s string) string {
+	var out []string
+	blank := false
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		if line == "" {
+			blank = len(out) > 0
+			continue
+		}
+		if blank {
+			out = append(out, "")
+			blank = false
+		}
+		out = append(out, line)
+	}
+	return strings.ToValidUTF8(strings.Join(out, "\n"), "\uFFFD")
 }

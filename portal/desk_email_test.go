@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vmsplatform/vms"
 	"github.com/vmsplatform/vms/store"
@@ -298,4 +299,39 @@ func TestDeskEmailReply(t *testing.T) {
 	if got := d.Calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("desk calls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func TestHTMLText(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"paragraphs", "<p>Hello <b>there</b>,</p><p>see   you</p>", "Hello there,\n\nsee you"},
+		{"line breaks", "a<br>b<br/>c", "a\nb\nc"},
+		{"scripts and styles dropped", "<head><title>T</title><style>p{}</style></head><script>alert(1)</script><p>x</p>", "x"},
+		{"entities", "<p>Fish &amp; chips &lt;3&nbsp;ok</p>", "Fish & chips <3 ok"},
+		{"attributes never text", `<img src=x onerror="alert(1)"><a href="javascript:x">link</a>`, "link"},
+		{"unclosed script hides the rest", "a<script>b", "a"},
+		{"list", "<ul><li>one</li><li>two</li></ul>", "one\n\ntwo"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := htmlText(tc.in); got != tc.want {
+				t.Errorf("htmlText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzHTMLText: the HTML of received mail is anybody's.
+func FuzzHTMLText(f *testing.F) {
+	f.Add("<p>Hello <b>there</b></p>")
+	f.Add("<script>x</script><style>")
+	f.Add("<<<>>>&#xffffff;\x00\xff")
+	f.Fuzz(func(t *testing.T, in string) {
+		out := htmlText(in)
+		if !utf8.ValidString(out) || strings.Contains(out, "\n\n\n") || out != strings.TrimSpace(out) {
+			t.Fatalf("htmlText(%q) = %q", in, out)
+		}
+		if len(out) > maxHTMLText+len(in) {
+			t.Fatalf("output of %d bytes", len(out))
+		}
+	})
 }

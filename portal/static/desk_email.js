@@ -1,8 +1,9 @@
 // E-mail contacts on the agent desktop: the e-mails assigned to this
 // agent, one opened with its text and attachments, a reply sent from the
 // group's address, or closed without a reply. Everything goes through the
-// JSON API with the session's CSRF token. Mail text is shown as text only:
-// nothing received is ever inserted into the page as HTML.
+// JSON API with the session's CSRF token. Mail is shown as text only (the
+// server gives the text of an HTML-only mail): nothing received is ever
+// inserted into the page as HTML.
 (function () {
   'use strict';
   var box = document.getElementById('desk-emails');
@@ -55,15 +56,6 @@
     if (n < 1024) { return n + ' B'; }
     if (n < 1024 * 1024) { return Math.round(n / 1024) + ' KB'; }
     return (n / 1024 / 1024).toFixed(1) + ' MB';
-  }
-
-  // plain returns the text of a mail: its text part, or the text of its
-  // HTML part read by an inert parser (no script runs, nothing loads).
-  function plain(m) {
-    if (m.text) { return m.text; }
-    if (!m.html || !window.DOMParser) { return ''; }
-    var doc = new DOMParser().parseFromString(m.html, 'text/html');
-    return (doc.body && doc.body.textContent || '').replace(/\n{3,}/g, '\n\n').trim();
   }
 
   var title = el('h2', { text: 'E-mails' });
@@ -127,7 +119,7 @@
       el('dt', { text: 'To' }), el('dd', { text: m.to }),
       el('dt', { text: 'Received' }), el('dd', { text: when(m.received_at) })
     ]);
-    var body = el('pre', { id: 'email-text', class: 'email-text', text: plain(m) || '(no text)' });
+    var body = el('pre', { id: 'email-text', class: 'email-text', text: m.text || '(no text)' });
     body.style.whiteSpace = 'pre-wrap'; // long lines wrap (set here: the page allows no inline styles)
     var atts = el('ul', { id: 'email-attachments' });
     (m.attachments || []).forEach(function (a) {

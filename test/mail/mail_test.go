@@ -132,7 +132,7 @@ func newRig(t *testing.T, st *store.Store) *rig {
 	p, err := portal.New(cfg, st, sender, nil, nil)
 	must(err)
 	r.portal = httptest.NewServer(p.Handler())
-	t.Cleanup(r.portal.Close)
+	t.Cleanup(func() { r.portal.CloseClientConnections(); r.portal.Close() }) // the desktop's event streams stay open
 
 	for _, a := range []*agent{&r.expert, &r.novice} {
 		a.session, a.csrf = r.login(a.user)
