@@ -46,7 +46,10 @@ func acdPageData(c echo.Context, title string) map[string]any {
 
 // registerACD registers the contact centre configuration.
 func (s *Server) registerACD(api *apiRouter, web *echo.Group) {
-	acm := s.requireComponent(formula.ACM)
+	// Agents and groups come with ACM, and with Outbound campaigns (the
+	// operators a called person is connected to); group e-mail addresses
+	// with ACM only (groupEmailAllowed).
+	acm := s.requireAnyComponent(contactCentre...)
 	comp := string(formula.ACM)
 	op := func(summary string, in, out any, status int) apiOp {
 		return apiOp{Summary: summary, Tag: "contact centre", In: in, Out: out, Status: status, Component: comp}
@@ -373,6 +376,9 @@ func (s *Server) apiCreateGroup(c echo.Context) error {
 	}
 	g := store.DefaultAgentGroup(t.ID)
 	applyGroupInput(&g, in)
+	if err := groupEmailAllowed(t, &g); err != nil {
+		return err
+	}
 	if err := s.store.CreateAgentGroup(c.Request().Context(), actor(c), &g); err != nil {
 		return err
 	}
@@ -405,6 +411,9 @@ func (s *Server) apiUpdateGroup(c echo.Context) error {
 		return err
 	}
 	applyGroupInput(g, in)
+	if err := groupEmailAllowed(t, g); err != nil {
+		return err
+	}
 	if err := s.store.UpdateAgentGroup(c.Request().Context(), actor(c), g); err != nil {
 		return err
 	}
@@ -760,6 +769,9 @@ func (s *Server) groupCreate(c echo.Context) error {
 	g := store.DefaultAgentGroup(t.ID)
 	form, err := readGroupForm(c, &g, true)
 	if err == nil {
+		err = groupEmailAllowed(t, &g)
+	}
+	if err == nil {
 		err = s.store.CreateAgentGroup(c.Request().Context(), actor(c), &g)
 	}
 	if err != nil {
@@ -821,6 +833,9 @@ func (s *Server) groupSave(c echo.Context) error {
 		return err
 	}
 	form, err := readGroupForm(c, g, false)
+	if err == nil {
+		err = groupEmailAllowed(t, g)
+	}
 	if err == nil {
 		err = s.store.UpdateAgentGroup(c.Request().Context(), actor(c), g)
 	}
@@ -1121,4 +1136,14 @@ func (s *Server) pauseReasonDelete(c echo.Context) error {
 		return err
 	}
 	return seeOther(c, fmt.Sprintf("/tenants/%d/pause-reasons", t.ID), "reason-deleted")
+}
+
+// groupEmailAllowed refuses an e-mail address on a group of a tenant
+// without Agent Contact Management: e-mail contacts are part of it, while
+// an Outbound customer has groups only for its campaigns' operators.
+func groupEmailAllowed(t *store.Tenant, g *store.AgentGroup) error {
+	if g.EmailAddress() == "" || tenantComponent(t, formula.ACM) == nil {
+		return nil
+	}
+	return vms.FieldError("email", "e-mail contacts need the Agent Contact Management option")
 }

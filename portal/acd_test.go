@@ -223,13 +223,12 @@ func TestACDGroupsAPI(t *testing.T) {
 // answer 403, even for the tenant's administrator.
 func TestACDNeedsComponent(t *testing.T) {
 	h := sqliteHarness(t)
-	C := h.C // Outbound: no contact centre
+	A := h.A // Classic without the option
 	for _, p := range []string{"/api/v1/tenants/%d/groups", "/api/v1/tenants/%d/agents", "/api/v1/tenants/%d/pause-reasons"} {
-		if r := h.api(C.Admin, "GET", fmt.Sprintf(p, C.T.ID), nil); r.Status != http.StatusForbidden {
+		if r := h.api(A.Admin, "GET", fmt.Sprintf(p, A.T.ID), nil); r.Status != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", p, r.Status)
 		}
 	}
-	A := h.A // Classic without the option
 	if r := h.page(A.Admin, "GET", fmt.Sprintf("/tenants/%d/groups", A.T.ID), nil); r.Status != http.StatusForbidden {
 		t.Errorf("groups page without the option: %d", r.Status)
 	}
@@ -238,6 +237,24 @@ func TestACDNeedsComponent(t *testing.T) {
 	}
 	if gs, _ := h.st.ListAgentGroups(h.ctx(), A.T.ID); len(gs) != 0 {
 		t.Errorf("a group was created: %+v", gs)
+	}
+
+	// Outbound: groups of operators for the campaigns' "connect" key, but
+	// e-mail contacts stay with Agent Contact Management.
+	C := h.C
+	base := fmt.Sprintf("/api/v1/tenants/%d/groups", C.T.ID)
+	r := h.api(C.Admin, "POST", base, map[string]any{"key": "callback", "name": "Call back", "email": "callback@gamma.example"})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), `"field":"email"`) {
+		t.Errorf("outbound group with an e-mail address: %d %s, want 422 on email", r.Status, r.Body)
+	}
+	if gs, _ := h.st.ListAgentGroups(h.ctx(), C.T.ID); len(gs) != 0 {
+		t.Errorf("a group was created: %+v", gs)
+	}
+	if r := h.api(C.Admin, "POST", base, map[string]any{"key": "callback", "name": "Call back"}); r.Status != http.StatusCreated {
+		t.Errorf("outbound group: %d %s", r.Status, r.Body)
+	}
+	if r := h.page(C.Admin, "GET", fmt.Sprintf("/tenants/%d/groups", C.T.ID), nil); r.Status != http.StatusOK {
+		t.Errorf("outbound groups page: %d", r.Status)
 	}
 }
 

@@ -39,7 +39,7 @@ var errNoCenter = vms.Errorf(vms.EUNAVAILABLE, "the contact centre is not runnin
 var errNotAgent = vms.Errorf(vms.EFORBIDDEN, "your account is not set up as an agent; ask your administrator")
 
 // deskAgent returns the caller's agent, after checking that the caller's
-// tenant has the ACM component.
+// tenant has agents (ACM or Outbound campaigns).
 func (s *Server) deskAgent(c echo.Context) (center.Agent, error) {
 	if s.cfg.Center == nil {
 		return center.Agent{}, errNoCenter
@@ -53,11 +53,7 @@ func (s *Server) deskAgent(c echo.Context) (center.Agent, error) {
 	if err != nil {
 		return center.Agent{}, err
 	}
-	opts, err := formula.ParseOptions(t.Options)
-	if err != nil {
-		return center.Agent{}, fmt.Errorf("portal: tenant %d options: %w", t.ID, err)
-	}
-	if err := formula.Check(formula.Formula(t.Formula), opts, formula.ACM); err != nil {
+	if err := tenantComponent(t, contactCentre...); err != nil {
 		return center.Agent{}, err
 	}
 	return a, nil

@@ -109,6 +109,48 @@ func (s *Server) tenantAccess(c echo.Context, write bool) (*store.Tenant, access
 	return t, p, nil
 }
 
+// tenantComponent checks that tenant t's formula and options include one
+// of comps (FRM-2); the error names the first.
+func tenantComponent(t *store.Tenant, comps ...formula.Component) error {
+	opts, err := formula.ParseOptions(t.Options)
+	if err != nil {
+		return fmt.Errorf("portal: tenant %d options: %w", t.ID, err)
+	}
+	var first error
+	for _, comp := range comps {
+		err := formula.Check(formula.Formula(t.Formula), opts, comp)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// contactCentre are the components that give a tenant agents and groups:
+// Agent Contact Management, and Outbound campaigns, whose "connect to an
+// operator" key puts the called person in an agent group's queue.
+var contactCentre = []formula.Component{formula.ACM, formula.Campaigns}
+
+// requireAnyComponent is requireComponent for features that come with any
+// of comps.
+func (s *Server) requireAnyComponent(comps ...formula.Component) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			t, _, err := s.tenantAccess(c, false)
+			if err != nil {
+				return err
+			}
+			if err := tenantComponent(t, comps...); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
 // requireComponent refuses requests for a tenant whose formula and options
 // do not include comp (FRM-2), with a 403 naming the missing component.
 // It runs after authentication and checks read access to :tid first, so a

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vmsplatform/vms/access"
+	"github.com/vmsplatform/vms/formula"
 )
 
 //go:embed templates/*.html
@@ -136,7 +137,7 @@ func (s *Server) render(c echo.Context, status int, name string, data map[string
 	if p, ok := principal(c); ok {
 		data["Me"] = p
 		data["MeUser"] = currentUser(c)
-		data["Nav"] = navFor(p)
+		data["Nav"] = navFor(p, s.componentsOf(c, p))
 	}
 	if sess := currentSession(c); sess != nil {
 		data["CSRF"] = sess.CSRFToken
@@ -156,23 +157,43 @@ type navItem struct {
 	Href  string
 }
 
-func navFor(p access.Principal) []navItem {
+// componentsOf returns a check of whether the caller's tenant has one of
+// some components, for the navigation: links to what the tenant does not
+// have are left out. Operator staff and unreadable tenants have none.
+func (s *Server) componentsOf(c echo.Context, p access.Principal) func(...formula.Component) bool {
+	none := func(...formula.Component) bool { return false }
+	if p.TenantID == nil {
+		return none
+	}
+	t, err := s.store.GetTenant(c.Request().Context(), *p.TenantID)
+	if err != nil {
+		return none
+	}
+	return func(comps ...formula.Component) bool { return tenantComponent(t, comps...) == nil }
+}
+
+func navFor(p access.Principal, has func(...formula.Component) bool) []navItem {
 	var items []navItem
 	if p.Operator() {
 		items = append(items, navItem{"Customers", "/operator/tenants"}, navItem{"Staff", "/operator/users"}, navItem{"Audit log", "/operator/audit"})
 	} else if p.TenantID != nil && p.Role != access.Agent {
 		t := fmt.Sprintf("/tenants/%d", *p.TenantID)
-		items = append(items,
-			navItem{"Dashboard", t},
-			navItem{"Numbers", t + "/numbers"},
-			navItem{"Routing", t + "/routing"},
-			navItem{"Groups", t + "/groups"},
-			navItem{"Campaigns", t + "/campaigns"},
-			navItem{"Calls", t + "/calls"},
-			navItem{"Users", t + "/users"},
-			navItem{"Audit log", t + "/audit"})
+		items = append(items, navItem{"Dashboard", t})
+		if has(formula.TRM) {
+			items = append(items, navItem{"Numbers", t + "/numbers"}, navItem{"Routing", t + "/routing"})
+		}
+		if has(contactCentre...) {
+			items = append(items, navItem{"Groups", t + "/groups"})
+		}
+		if has(formula.Campaigns) {
+			items = append(items, navItem{"Campaigns", t + "/campaigns"})
+		}
+		if has(formula.TRM) {
+			items = append(items, navItem{"Calls", t + "/calls"})
+		}
+		items = append(items, navItem{"Users", t + "/users"}, navItem{"Audit log", t + "/audit"})
 	}
-	if p.TenantID != nil {
+	if p.TenantID != nil && has(contactCentre...) {
 		switch p.Role {
 		case access.Agent:
 			items = append(items, navItem{"Desk", "/desk"})

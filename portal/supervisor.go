@@ -18,7 +18,7 @@ import (
 // state of a tenant's agents and queues, for its administrators,
 // read-write and read-only users and supervisors (and operator staff).
 func (s *Server) registerSupervisor(api *apiRouter, web *echo.Group) {
-	acm := s.requireComponent(formula.ACM)
+	acm := s.requireAnyComponent(contactCentre...)
 	api.handle(http.MethodGet, "/tenants/:tid/supervisor", s.apiSupervisor,
 		apiOp{Summary: "Live state of the agents and queues, and the last hour", Tag: "desk", Out: supervisorView{}, Component: string(formula.ACM)}, acm)
 	web.GET("/tenants/:tid/supervisor", s.supervisorPage, acm)
