@@ -174,7 +174,7 @@ Content-Type: text/plain; charset=utf-8
 Where is it?
 `
 
-func TestResolve(t *testing.T) {
+func TestEmailResolve(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t))
 	tg, ok, err := f.svc.Resolve(context.Background(), "SALES@acme.example")
 	if err != nil || !ok || tg.TenantID != f.tenant || tg.GroupID != strconv.FormatUint(uint64(f.group), 10) || tg.Address != "sales@acme.example" {
@@ -185,7 +185,7 @@ func TestResolve(t *testing.T) {
 	}
 }
 
-func TestReply(t *testing.T) {
+func TestEmailReply(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st)
 		ctx := context.Background()
@@ -275,7 +275,7 @@ func TestReply(t *testing.T) {
 }
 
 // TestReplyOnce: a double click sends one reply.
-func TestReplyOnce(t *testing.T) {
+func TestEmailReplyOnce(t *testing.T) {
 	f := newFixture(t, storetest.SQLite(t))
 	e := f.receive(t, order)
 	f.out.block, f.out.entered = make(chan struct{}), make(chan struct{}, 1)
@@ -299,7 +299,7 @@ func TestReplyOnce(t *testing.T) {
 // TestDeliverCleansInput: what a sender writes is cut to the columns'
 // sizes and made storable on PostgreSQL (no NUL, valid UTF-8); a mail
 // without Message-ID is kept (nothing to deduplicate it by).
-func TestDeliverCleansInput(t *testing.T) {
+func TestEmailDeliverCleansInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st)
 		tg, _, _ := f.svc.Resolve(context.Background(), "sales@acme.example")
@@ -325,7 +325,7 @@ func TestDeliverCleansInput(t *testing.T) {
 	})
 }
 
-func TestClip(t *testing.T) {
+func TestEmailClip(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		n    int
@@ -345,7 +345,7 @@ func TestClip(t *testing.T) {
 // TestRequeue: an e-mail whose group the center did not know is queued
 // once the group is there; queuing again changes nothing; an assignment
 // of an e-mail finished meanwhile gives the agent its capacity back.
-func TestRequeue(t *testing.T) {
+func TestEmailRequeue(t *testing.T) {
 	st := storetest.SQLite(t)
 	f := newFixture(t, st)
 	ctx := context.Background()

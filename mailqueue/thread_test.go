@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-func TestReplySubject(t *testing.T) {
+func TestEmailReplySubject(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain", "Order 42", "Re: Order 42"},
 		{"already a reply", "Re: Order 42", "Re: Order 42"},
@@ -39,7 +39,7 @@ func TestReplySubject(t *testing.T) {
 	}
 }
 
-func TestReplyThread(t *testing.T) {
+func TestEmailReplyThread(t *testing.T) {
 	for _, tc := range []struct {
 		name                string
 		subject, id, refs   string
@@ -89,7 +89,7 @@ func TestReplyThread(t *testing.T) {
 	}
 }
 
-func TestReplyThreadKeepsRootAndRecent(t *testing.T) {
+func TestEmailReplyThreadKeepsRootAndRecent(t *testing.T) {
 	var ids []string
 	for i := range 40 {
 		ids = append(ids, "m"+strings.Repeat("x", i)+"@x")
@@ -109,7 +109,7 @@ func TestReplyThreadKeepsRootAndRecent(t *testing.T) {
 	}
 }
 
-func TestNewMessageID(t *testing.T) {
+func TestEmailNewMessageID(t *testing.T) {
 	a, b := NewMessageID("demo.example"), NewMessageID("demo.example")
 	if a == b {
 		t.Errorf("two ids are equal: %q", a)
@@ -122,7 +122,7 @@ func TestNewMessageID(t *testing.T) {
 	}
 }
 
-func TestSplitJoinIDs(t *testing.T) {
+func TestEmailSplitJoinIDs(t *testing.T) {
 	ids := SplitIDs(" <a@x>\r\n\t<b@y> junk <c@z")
 	if !reflect.DeepEqual(ids, []string{"a@x", "b@y"}) {
 		t.Errorf("SplitIDs = %q", ids)
