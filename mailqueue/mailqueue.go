@@ -165,13 +165,23 @@ func (s *Service) assigned(a acd.Assignment, info center.ContactInfo) {
 }
 
 // Resolve is the mailin resolver: a recipient is a group's address or
-// unknown.
-func (s *Service) Resolve(_ context.Context, rcpt string) (mailin.Target, bool, error) {
-	g, ok := s.center.GroupByEmail(rcpt)
-	if !ok {
+// unknown. The center answers at once; an address it does not know is
+// looked up in the store, which may hold a group the center has not
+// loaded yet (just created, or the database was down at start): such a
+// mail is stored and queued once the center knows the group (Requeue).
+// A failed look-up is an error, so that the sender retries.
+func (s *Service) Resolve(ctx context.Context, rcpt string) (mailin.Target, bool, error) {
+	if g, ok := s.center.GroupByEmail(rcpt); ok {
+		return mailin.Target{TenantID: g.TenantID, GroupID: string(g.ID), Address: g.Email}, true, nil
+	}
+	g, err := s.st.AgentGroupByEmail(ctx, rcpt)
+	if vms.ErrorCode(err) == vms.ENOTFOUND {
 		return mailin.Target{}, false, nil
 	}
-	return mailin.Target{TenantID: g.TenantID, GroupID: string(g.ID), Address: g.Email}, true, nil
+	if err != nil {
+		return mailin.Target{}, false, fmt.Errorf("mailqueue: group of %s: %w", rcpt, err)
+	}
+	return mailin.Target{TenantID: g.TenantID, GroupID: strconv.FormatUint(uint64(g.ID), 10), Address: g.EmailAddress()}, true, nil
 }
 
 // Deliver is the mailin delivery: it stores m as an e-mail contact of

@@ -183,6 +183,26 @@ func TestEmailResolve(t *testing.T) {
 	if _, ok, err := f.svc.Resolve(context.Background(), "nobody@acme.example"); ok || err != nil {
 		t.Errorf("unknown address: %v %v", ok, err)
 	}
+	// A group the center has not loaded yet is found in the store.
+	addr := "new@acme.example"
+	g := store.DefaultAgentGroup(f.tenant)
+	g.Key, g.Name, g.Email = "new", "New", &addr
+	if err := f.st.CreateAgentGroup(context.Background(), store.System, &g); err != nil {
+		t.Fatal(err)
+	}
+	tg, ok, err = f.svc.Resolve(context.Background(), "New@acme.example")
+	if err != nil || !ok || tg.GroupID != strconv.FormatUint(uint64(g.ID), 10) || tg.Address != addr {
+		t.Errorf("group not in the center yet: %+v %v %v", tg, ok, err)
+	}
+	// The database is down: the sender is asked to retry.
+	db, err := f.st.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, _, err := f.svc.Resolve(context.Background(), "other@acme.example"); err == nil {
+		t.Errorf("look-up without a database: no error")
+	}
 }
 
 func TestEmailReply(t *testing.T) {
