@@ -106,23 +106,36 @@ func (s *Service) Requeue(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mailqueue: queued e-mails: %w", err)
 	}
-	n := 0
+	queued, orphans := 0, 0
 	for i := range pending {
-		if s.enqueue(&pending[i]) {
-			n++
+		switch err := s.center.EnqueueEmail(ContactID(pending[i].ID), groupID(pending[i].GroupID), contactInfo(&pending[i])); {
+		case err == nil:
+			queued++
+		case errors.Is(err, acd.ErrDuplicateContact):
+		case errors.Is(err, acd.ErrUnknownGroup):
+			orphans++
+		default:
+			return fmt.Errorf("mailqueue: queue e-mail %d: %w", pending[i].ID, err)
 		}
 	}
-	if n > 0 {
-		s.log.Info("mailqueue: e-mails queued again", slog.Int("count", n))
+	if queued > 0 {
+		s.log.Info("mailqueue: e-mails queued again", slog.Int("count", queued))
+	}
+	if orphans > 0 {
+		// Their group was deleted, or the center has not loaded it yet.
+		s.log.Warn("mailqueue: e-mails waiting for a group the contact centre does not know", slog.Int("count", orphans))
 	}
 	return nil
+}
+
+func contactInfo(e *store.EmailContact) center.ContactInfo {
+	return center.ContactInfo{TenantID: e.TenantID, From: e.FromAddr, To: e.ToAddr, Subject: e.Subject, EmailID: e.ID}
 }
 
 // enqueue puts stored e-mail e in its group's queue and reports whether it
 // did. An e-mail the center already holds is left as it is.
 func (s *Service) enqueue(e *store.EmailContact) bool {
-	info := center.ContactInfo{TenantID: e.TenantID, From: e.FromAddr, To: e.ToAddr, Subject: e.Subject, EmailID: e.ID}
-	err := s.center.EnqueueEmail(ContactID(e.ID), groupID(e.GroupID), info)
+	err := s.center.EnqueueEmail(ContactID(e.ID), groupID(e.GroupID), contactInfo(e))
 	switch {
 	case err == nil:
 		return true
