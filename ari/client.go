@@ -73,7 +73,7 @@ type Client struct {
 	originated  map[engine.ChannelID]*legState // legs VMS originated and not yet ended
 	hangupCause map[engine.ChannelID]int       // cause of a pending hangup request
 	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
-	followed    map[engine.ChannelID]struct{}  // channels subscribed to outside Stasis (DialInDialplan)
+	handed      map[engine.ChannelID]struct{}  // channels in the dial context (DialInDialplan)
 	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
 	presence presence // endpoints watched, subscribed again after a reconnect
@@ -156,7 +156,7 @@ func New(cfg Config) (*Client, error) {
 		originated:  make(map[engine.ChannelID]*legState),
 		hangupCause: make(map[engine.ChannelID]int),
 		continued:   make(map[engine.ChannelID]struct{}),
-		followed:    make(map[engine.ChannelID]struct{}),
+		handed:      make(map[engine.ChannelID]struct{}),
 		closed:      make(chan struct{}),
 	}, nil
 }

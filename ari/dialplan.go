@@ -3,8 +3,6 @@ package ari
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -14,60 +12,61 @@ import (
 
 // DefaultDialContext is the context of the shipped dialplan
 // (dialplans/asterisk/extensions.conf) that rings a destination for a
-// channel VMS hands over with DialInDialplan; it dials from the context
-// of the same name with "-out" appended.
+// channel VMS hands over with DialInDialplan.
 const DefaultDialContext = "vms-dial"
 
-// argsDialed is the first Stasis argument of a channel coming back from
-// the dial context: Stasis(vms,dialed,<dialed>,<DIALSTATUS>,<HANGUPCAUSE>).
-const argsDialed = "dialed"
+// Stasis arguments of a channel coming back from the dial context:
+// dialed,<dialed>,<DIALSTATUS>,<HANGUPCAUSE> when the destination did not
+// answer; ended,<dialed>,<DIALSTATUS>,<ANSWEREDTIME_MS>,<HANGUPCAUSE> from
+// the context's h extension when the call ended there.
+const (
+	argsDialed = "dialed"
+	argsEnded  = "ended"
+)
 
 // maxExtension is the longest extension Asterisk keeps
 // (AST_MAX_EXTENSION is 80 bytes with the terminating NUL).
 const maxExtension = 79
 
 // DialInDialplan implements engine.DialplanDialer with the shipped
-// dialplan's dial context. Two REST commands: a subscription of the
-// application to the channel (POST /applications/{app}/subscription,
-// so that its answer and end are still reported once it left Stasis;
-// made once per channel), then POST /channels/{id}/continue into
-// <DialContext>, extension "<ring seconds>*<dialed>*<caller>*<dial
-// string>", which carries everything the dialplan needs. A request that
-// does not fit an extension (too long, or characters the dialplan would
-// read as syntax) fails with engine.ErrUnsupported before any command.
+// dialplan's dial context: one REST command, POST
+// /channels/{id}/continue into <DialContext>, extension "<ring
+// seconds>*<dialed>*<caller>*<dial string>", which carries everything
+// the dialplan needs. The application is not subscribed to the channel
+// while it is there (that would bring it every event of the call, about
+// fifty a call): the context comes back into Stasis itself when the
+// destination did not answer, and its h extension reports the end of the
+// call. A request that does not fit an extension (too long, or
+// characters the dialplan would read as syntax) fails with
+// engine.ErrUnsupported before any command.
 func (c *Client) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engine.DialRequest) error {
 	ext, err := dialExtension(req)
 	if err != nil {
 		return fmt.Errorf("ari: dial %s in the dialplan: %w", ch, err)
 	}
 	c.mu.Lock()
-	_, followed := c.followed[ch]
-	c.followed[ch] = struct{}{}
+	c.handed[ch] = struct{}{}
 	c.mu.Unlock()
-	if !followed {
-		q := url.Values{"eventSource": {"channel:" + string(ch)}}
-		if err := c.do(ctx, http.MethodPost, "/applications/"+esc(c.cfg.App)+"/subscription", q, nil, nil); err != nil {
-			c.mu.Lock()
-			delete(c.followed, ch)
-			c.mu.Unlock()
-			return fmt.Errorf("ari: follow %s: %w", ch, c.gone(ch, err))
-		}
+	if err := c.Continue(ctx, ch, c.cfg.DialContext, ext); err != nil {
+		c.mu.Lock()
+		delete(c.handed, ch)
+		c.mu.Unlock()
+		return err
 	}
-	return c.Continue(ctx, ch, c.cfg.DialContext, ext)
+	return nil
 }
 
 // dialExtension encodes a dial request as an extension of the dial
 // context.
 func dialExtension(req engine.DialRequest) (string, error) {
-	ring := ""
+	ring := "" // no limit
 	if req.Timeout > 0 {
 		ring = strconv.Itoa(int((req.Timeout + time.Second - 1) / time.Second))
-	} else {
-		ring = "0"
 	}
 	dialed := strings.TrimPrefix(req.Dialed, "+")
 	if dialed == "" || !allIn(dialed, isDigit) {
-		// The dial context runs the dial under the dialed number.
+		// A call back from the dial context needs it (Stasis arguments,
+		// static fallback).
 		return "", fmt.Errorf("%w: dialed number %q", engine.ErrUnsupported, req.Dialed)
 	}
 	caller := req.CallerID
@@ -104,6 +103,30 @@ func allIn(s string, ok func(rune) bool) bool {
 		}
 	}
 	return true
+}
+
+// dialplanEnded reads the Stasis arguments of a channel reporting its end
+// from the dial context's h extension: ended, <dialed>, <DIALSTATUS>,
+// <ANSWEREDTIME_MS>, <HANGUPCAUSE>.
+func dialplanEnded(id engine.ChannelID, args []string, at time.Time) engine.DialplanEnded {
+	arg := func(i int) string {
+		if i < len(args) {
+			return strings.TrimSpace(args[i])
+		}
+		return ""
+	}
+	ev := engine.DialplanEnded{Channel: id, Answered: arg(2) == "ANSWER", At: at}
+	if d := arg(1); d != "" && allIn(d, isDigit) {
+		ev.Dialed = "+" + d
+	}
+	if ms, err := strconv.Atoi(arg(3)); err == nil && ms > 0 {
+		ev.Talk = time.Duration(ms) * time.Millisecond
+	}
+	ev.Cause, _ = strconv.Atoi(arg(4))
+	if ev.Cause <= 0 {
+		ev.Cause = engine.CauseNormalClearing
+	}
+	return ev
 }
 
 // returned reads the Stasis arguments of a channel back from the dial

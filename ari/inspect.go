@@ -16,8 +16,7 @@ import (
 // CallArrived it was: caller, dialed number and the Stasis arguments from
 // the dialplan (AppData "vms,inbound,<dialed>"), and whether it is
 // answered. The controller uses it to route afresh an inbound call adopted
-// after a restart before it was answered (controller.ChannelInspector),
-// and to follow a call it had handed to the dial context (InDialplan).
+// after a restart before it was answered (controller.ChannelInspector).
 func (c *Client) InspectChannel(ctx context.Context, id engine.ChannelID) (engine.CallArrived, bool, error) {
 	var ch Channel
 	if err := c.do(ctx, "GET", "/channels/"+url.PathEscape(string(id)), nil, nil, &ch); err != nil {
@@ -30,26 +29,11 @@ func (c *Client) InspectChannel(ctx context.Context, id engine.ChannelID) (engin
 		Dialed:     ch.Dialplan.Exten,
 		At:         ch.CreationTime.Time,
 	}
-	switch {
-	case strings.EqualFold(ch.Dialplan.AppName, "Stasis") && ch.Dialplan.AppData != "":
+	if strings.EqualFold(ch.Dialplan.AppName, "Stasis") && ch.Dialplan.AppData != "" {
 		parts := strings.Split(ch.Dialplan.AppData, ",")
 		ev.Args = parts[1:] // parts[0] is the application name
 		if len(ev.Args) > 1 && (ev.Args[0] == "inbound" || ev.Args[0] == argsDialed) {
 			ev.Dialed = ev.Args[1]
-		}
-	case ch.Dialplan.Context == c.cfg.DialContext || ch.Dialplan.Context == c.cfg.DialContext+"-out":
-		// Handed to the dial context (DialInDialplan): ringing its
-		// destination or connected with it. The extension is
-		// "<ring>*<dialed>*<caller>*<dial string>", then, in its -out
-		// context, the dialed number.
-		ev.InDialplan = true
-		c.mu.Lock()
-		c.followed[id] = struct{}{} // the application's subscription outlived the old process
-		c.mu.Unlock()
-		if parts := strings.SplitN(ch.Dialplan.Exten, "*", 4); len(parts) == 4 && parts[1] != "" {
-			ev.Dialed = "+" + parts[1]
-		} else if allIn(ch.Dialplan.Exten, isDigit) && ch.Dialplan.Exten != "" {
-			ev.Dialed = "+" + ch.Dialplan.Exten
 		}
 	}
 	return ev, ch.State == "Up", nil

@@ -99,7 +99,6 @@ type Message struct {
 	Digit       string         `json:"digit"`
 	DurationMs  int            `json:"duration_ms"`
 	Peer        *Channel       `json:"peer"`
-	Caller      *Channel       `json:"caller"`
 	DialStatus  string         `json:"dialstatus"`
 	ContactInfo *ContactInfo   `json:"contact_info"`
 }

@@ -26,12 +26,22 @@ func (c *Client) translate(m Message) []engine.Event {
 		if leg != nil {
 			leg.answered = true
 		}
-		_, followed := c.followed[id]
+		_, handed := c.handed[id]
+		ended := len(m.Args) > 0 && m.Args[0] == argsEnded
+		if ended {
+			// The channel is gone: its StasisEnd follows at once and is
+			// not reported again.
+			delete(c.handed, id)
+			c.continued[id] = struct{}{}
+		}
 		c.mu.Unlock()
 		if leg != nil {
 			return []engine.Event{engine.ChannelAnswered{Channel: id, At: at}}
 		}
-		if followed && len(m.Args) > 0 && m.Args[0] == argsDialed {
+		if ended {
+			return []engine.Event{dialplanEnded(id, m.Args, at)}
+		}
+		if handed && len(m.Args) > 0 && m.Args[0] == argsDialed {
 			return []engine.Event{returned(id, m.Args, at)}
 		}
 		dialed := m.Channel.Dialplan.Exten
@@ -82,18 +92,7 @@ func (c *Client) translate(m Message) []engine.Event {
 		if leg := c.originated[engine.ChannelID(m.Peer.ID)]; leg != nil {
 			leg.dialStatus = m.DialStatus
 		}
-		followed := false
-		if m.Caller != nil {
-			_, followed = c.followed[engine.ChannelID(m.Caller.ID)]
-		}
 		c.mu.Unlock()
-		if followed && m.DialStatus == "ANSWER" {
-			// The dial context's Dial() connected a followed channel.
-			// A caller that was not answered yet also reports its own
-			// state change to Up; one already answered (after a menu)
-			// reports only this.
-			return []engine.Event{engine.ChannelAnswered{Channel: engine.ChannelID(m.Caller.ID), At: at}}
-		}
 		return nil
 	case "StasisEnd":
 		// The application loses the channel. Unless it was handed back to
@@ -110,7 +109,7 @@ func (c *Client) translate(m Message) []engine.Event {
 			delete(c.continued, id)
 			return nil
 		}
-		delete(c.followed, id)
+		delete(c.handed, id)
 		cause := c.hangupCause[id]
 		delete(c.hangupCause, id)
 		delete(c.originated, id)
@@ -129,7 +128,7 @@ func (c *Client) translate(m Message) []engine.Event {
 		delete(c.originated, id)
 		delete(c.hangupCause, id)
 		delete(c.continued, id)
-		delete(c.followed, id)
+		delete(c.handed, id)
 		seen := c.ended.remove(id)
 		c.mu.Unlock()
 		if seen {

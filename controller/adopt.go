@@ -93,12 +93,6 @@ func (c *Controller) reconnected(ctx context.Context, ev engine.Reconnected) {
 			cctx, cancel := c.cmdCtx(ctx)
 			ev, answered, err := insp.InspectChannel(cctx, id)
 			cancel()
-			if err == nil && ev.Channel == id && ev.InDialplan {
-				c.log.Info("adopted an inbound call that the engine's dialplan rings or connects; following it", slog.String("channel", string(id)))
-				ev.Events = c.eng.Subscribe(id)
-				c.startCall(ctx, ev, answered)
-				continue
-			}
 			if err == nil && ev.Channel == id {
 				c.log.Info("adopted an inbound call that was still being routed; routing it afresh", slog.String("channel", string(id)))
 				ev.Events = c.eng.Subscribe(id)
@@ -131,7 +125,6 @@ func (c *Controller) reroute(ctx context.Context, id engine.ChannelID) {
 		cancel()
 		if err == nil && ev.Channel == id {
 			c.log.Info("a call came back from the engine's dialplan to no one; routing it afresh", slog.String("channel", string(id)))
-			ev.InDialplan = false
 			ev.Events = c.eng.Subscribe(id)
 			c.startCall(ctx, ev, answered)
 			return
@@ -143,6 +136,31 @@ func (c *Controller) reroute(ctx context.Context, id engine.ChannelID) {
 		defer cancel()
 		_ = c.eng.Hangup(cctx, id, engine.HangupCongestion)
 	})
+}
+
+// dialplanEnded records the end of a call that the engine's dialplan
+// connected or rang for a VMS process that is gone (this one restarted
+// meanwhile): the record has what the engine reports (answered or not,
+// for how long, the dialed number and its tenant); the store completes
+// the record the earlier process saved with it (TRM-8).
+func (c *Controller) dialplanEnded(ctx context.Context, ev engine.DialplanEnded) {
+	end := c.cfg.Now()
+	rec := &CallRecord{ID: string(ev.Channel), Dialed: ev.Dialed, ArrivedAt: end, EndedAt: &end, Outcome: OutcomeAbandoned}
+	if ev.Answered {
+		at := end.Add(-ev.Talk)
+		rec.AnsweredAt, rec.ArrivedAt, rec.Outcome = &at, at, OutcomeAnswered
+	}
+	if ev.Dialed != "" {
+		cctx, cancel := c.cmdCtx(ctx)
+		r, err := c.routes.Route(cctx, ev.Dialed)
+		cancel()
+		if err == nil && r != nil {
+			rec.TenantID, rec.NumberID, rec.Dialed = r.TenantID, r.NumberID, r.Number
+		}
+	}
+	c.log.Info("a call the engine's dialplan connected for an earlier VMS ended", slog.String("call_id", rec.ID),
+		slog.String("outcome", rec.Outcome))
+	c.records.add(rec)
 }
 
 // background runs engine clean-up off the Inbox goroutine, so that new

@@ -129,12 +129,7 @@ func (k *call) run() {
 			k.rescue(fmt.Sprintf("panic: %v", p))
 		}
 	}()
-	var err error
-	if k.raw.InDialplan {
-		err = k.follow()
-	} else {
-		err = k.route0()
-	}
+	err := k.route0()
 	switch {
 	case err == nil, errors.Is(err, errCallerGone):
 	case errors.Is(err, errStopped):
@@ -491,13 +486,13 @@ func (k *call) dialplanPath() bool {
 
 // dialInDialplan hands the caller to the engine's dialplan, which rings
 // number and, on answer, connects both natively (engine.DialplanDialer):
-// one or two engine commands instead of about eight. The call's
-// goroutine follows the caller's channel: its answer and end complete the
-// record; a destination that does not answer sends the channel back
-// (ChannelReturned) and the routing outcome is returned as with
-// bridgeDial. handled is false when the engine could not take the
-// request and nothing happened: the caller then rings over the bridge
-// path.
+// one engine command instead of about eight. A destination that does not
+// answer sends the channel back (ChannelReturned) and the routing outcome
+// is returned as with bridgeDial; otherwise the engine reports the end
+// of the call (DialplanEnded) with whether and how long it was connected,
+// which completes the record. handled is false when the engine could not
+// take the request and nothing happened: the caller then rings over the
+// bridge path.
 func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, timeout time.Duration) (o routing.Outcome, handled bool, err error) {
 	leg := Leg{Destination: number, NodeID: nodeID, StartedAt: k.c.cfg.Now()}
 	ctx, cancel := k.c.cmdCtx(k.ctx)
@@ -527,38 +522,43 @@ func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, ti
 	for {
 		ev, err := k.next(time.Time{})
 		if errors.Is(err, errStopped) {
-			// Shutdown: the call stays with the engine's dialplan. A
-			// restarted VMS follows it (see follow); if it comes back
-			// while no VMS is connected it takes the static fallback.
+			// Shutdown: the call stays with the engine's dialplan, which
+			// reports its end (or its coming back) to the next VMS; if it
+			// comes back while no VMS is connected it takes the static
+			// fallback.
 			k.leftUp = true
-			if leg.Outcome == "" {
-				k.step(nodeID, "VMS stopped while "+number+" rang; the call stays with the engine")
-			}
+			k.step(nodeID, "VMS stopped while the engine rang or connected "+number+"; the call stays with the engine")
 			return "", true, nil
 		}
-		if err != nil { // the caller's channel ended
-			if leg.AnsweredAt == nil {
-				leg.Outcome = LegCancelled
-			} else if h, ok := ev.(engine.ChannelHungup); ok {
-				leg.Cause = h.Cause
-			}
+		if err != nil { // the caller's channel ended (lost while disconnected)
+			leg.Outcome = LegCancelled
 			return "", true, err
 		}
 		switch ev := ev.(type) {
-		case engine.ChannelAnswered:
-			if ev.Channel != k.in || leg.AnsweredAt != nil {
+		case engine.DialplanEnded:
+			if ev.Channel != k.in {
 				continue
 			}
-			// The engine answered the caller when the destination
-			// answered, and connected both.
-			at := k.c.cfg.Now()
+			end := k.c.cfg.Now()
+			k.gone = true
+			k.rec.EndedAt = &end
+			leg.EndedAt = end
+			if !ev.Answered {
+				leg.Outcome = LegCancelled
+				if k.rec.Outcome == "" {
+					k.rec.Outcome = OutcomeAbandoned
+				}
+				return "", true, errCallerGone
+			}
+			at := end.Add(-ev.Talk)
 			leg.AnsweredAt = &at
 			leg.Outcome = OutcomeAnswered
+			leg.Cause = ev.Cause
 			k.answered = true
 			k.rec.AnsweredAt = &at
 			k.rec.Outcome = OutcomeAnswered
 			k.rec.Destination = number
-			k.saveAnswered(&leg)
+			return "", true, nil
 		case engine.ChannelReturned:
 			if ev.Channel != k.in {
 				continue
@@ -567,50 +567,6 @@ func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, ti
 			o, lo := legOutcome(ev.Outcome)
 			leg.Outcome = lo
 			return o, true, nil
-		}
-	}
-}
-
-// follow takes over a call that an earlier VMS process handed to the
-// engine's dialplan (adopted after a restart): it records the answer and
-// the end, and routes the call afresh from its tree if the destination
-// did not answer and the channel comes back.
-func (k *call) follow() error {
-	ctx, cancel := k.c.cmdCtx(k.ctx)
-	r, err := k.c.routes.Route(ctx, k.raw.Dialed)
-	cancel()
-	if err == nil && r != nil {
-		k.rec.TenantID, k.rec.NumberID, k.rec.Dialed = r.TenantID, r.NumberID, r.Number
-		k.rec.TreeID, k.rec.TreeVersion = r.TreeID, r.TreeVersion
-	}
-	k.step("", "taken over after a VMS restart while the engine rang the destination or connected the call")
-	if k.answered {
-		k.rec.Outcome = OutcomeAnswered
-	}
-	for {
-		ev, err := k.next(time.Time{})
-		if errors.Is(err, errStopped) {
-			k.leftUp = true
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch ev := ev.(type) {
-		case engine.ChannelAnswered:
-			if ev.Channel == k.in && !k.answered {
-				k.answered = true
-				at := k.c.cfg.Now()
-				k.rec.AnsweredAt = &at
-				k.rec.Outcome = OutcomeAnswered
-			}
-		case engine.ChannelReturned:
-			if ev.Channel != k.in {
-				continue
-			}
-			k.step("", "the destination rung before the restart did not answer ("+string(ev.Outcome)+"); routing the call afresh")
-			k.rec.Outcome = ""
-			return k.route0()
 		}
 	}
 }

@@ -452,6 +452,10 @@ func (c *Controller) handle(ctx context.Context, ev engine.Event) {
 		// Endpoint events of the time away are lost, and a restarted
 		// engine forgot the watches.
 		c.Refresh()
+	case engine.DialplanEnded:
+		// The end of a call handed to the engine's dialplan by an
+		// earlier VMS process.
+		c.dialplanEnded(ctx, ev)
 	case engine.ChannelReturned:
 		// A channel back from the engine's dialplan whose call goroutine
 		// is gone: route it afresh.

@@ -29,10 +29,6 @@ func TestDialplanPathAnswered(t *testing.T) {
 		ch, _ := h.fake.Channel(in)
 		return ch.Connected == endpoint(numA)
 	})
-	h.waitFor("answered record", func() bool {
-		r := h.recs.get(string(in))
-		return r != nil && r.Outcome == OutcomeAnswered
-	})
 	dials := h.fake.DialplanDials()
 	if len(dials) != 1 {
 		t.Fatalf("dialplan dials %+v, want one", dials)
@@ -44,10 +40,8 @@ func TestDialplanPathAnswered(t *testing.T) {
 	if o := h.fake.Originated(); len(o) != 0 {
 		t.Errorf("originated %+v on the dialplan path", o)
 	}
-	if saves := h.recs.saves(string(in)); len(saves) == 0 || saves[0].EndedAt != nil || saves[0].AnsweredAt == nil {
-		t.Errorf("first save %+v, want the record saved at answer, not ended", saves)
-	}
-	// The destination hangs up: the engine's dialplan ends the caller.
+	// One side hangs up: the engine reports the end of the call.
+	h.setNow(h.clock().Add(90 * time.Second))
 	h.fake.FarEndHangup(in, engine.CauseNormalClearing)
 	r := h.record(in)
 	if r.Outcome != OutcomeAnswered || r.Destination != numA || r.AnsweredAt == nil || r.EndedAt == nil {
@@ -168,59 +162,20 @@ func TestBridgeCallsForcesBridgePath(t *testing.T) {
 	}
 }
 
-// VMS stopping leaves calls in the engine's dialplan alone: a connected
-// call stays up and its record says answered, not ended.
-func TestDialplanPathShutdown(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, tree("a", number("a", numA, nil)), dialplanDialing)
-	h.fake.SetDestination(endpoint(numA), enginetest.Answers)
-	in := h.fake.Call(caller, dialedTo)
-	h.waitFor("connected", func() bool {
-		ch, _ := h.fake.Channel(in)
-		return ch.Connected != ""
-	})
-	h.waitFor("answered record", func() bool { return h.recs.get(string(in)) != nil })
-	h.stop()
-	if ch, _ := h.fake.Channel(in); ch.State != "up" || ch.Hangup != "" {
-		t.Errorf("caller %+v, want left up", ch)
-	}
-	if r := h.recs.get(string(in)); r == nil || r.Outcome != OutcomeAnswered || r.EndedAt != nil {
-		t.Errorf("record %+v, want answered, not ended", r)
-	}
-}
-
-// A restarted VMS follows a call the engine's dialplan connected before
-// the restart, and records its end; one that comes back unanswered is
-// routed afresh.
-func TestDialplanPathAdoption(t *testing.T) {
+// VMS stopping leaves calls in the engine's dialplan alone: the
+// connected call stays up, and its end reaches the next VMS, which
+// completes the record; a call that comes back unanswered to the next VMS
+// is routed afresh.
+func TestDialplanPathRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := enginetest.NewFake()
 	f.DialplanDialing = true
 	f.SetDestination(endpoint(numA), enginetest.Answers)
-	f.SetDestination(endpoint(numB), enginetest.Behavior{Outcome: engine.OutcomeBusy, After: 50 * time.Millisecond})
+	f.SetDestination(endpoint(numB), enginetest.Behavior{Outcome: engine.OutcomeBusy, After: 300 * time.Millisecond})
 	f.SetDestination(endpoint(numC), enginetest.Answers)
-	connected := f.Call(caller, dialedTo)
-	ringing := f.Call(caller, "3233334444")
-	calls := map[engine.ChannelID]engine.CallArrived{}
-	for range 2 {
-		ev, _ := f.Inbox().Next(ctx)
-		a := ev.(engine.CallArrived)
-		a.Events.Close()
-		a.Events = nil
-		a.InDialplan = true
-		calls[a.Channel] = a
-	}
-	// What the process before the restart did.
-	if err := f.DialInDialplan(ctx, connected, engine.DialRequest{Endpoint: endpoint(numA)}); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, func() bool { ch, _ := f.Channel(connected); return ch.State == "up" })
-	if err := f.DialInDialplan(ctx, ringing, engine.DialRequest{Endpoint: endpoint(numB)}); err != nil {
-		t.Fatal(err)
-	}
-	eng := inspecting{Fake: f, calls: calls}
-	tr := tree("b", number("b", numB, map[routing.Outcome]string{"busy": "c"}), number("c", numC, nil))
+	tr := tree("d", routing.Node{ID: "d", Type: routing.TypeDialed, Default: "a", Branches: []routing.Branch{{Numbers: []string{numB}, Next: "b"}}},
+		number("a", numA, nil), number("b", numB, map[routing.Outcome]string{"busy": "c"}), number("c", numC, nil))
 	plan, err := routing.Compile(&tr, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -230,16 +185,35 @@ func TestDialplanPathAdoption(t *testing.T) {
 		numB:   {TenantID: 7, NumberID: 10, Number: numB, Plan: plan, Active: true},
 	}}
 	recs := newMemRecords()
-	c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, eng, routes, recs, nil)
-	if err != nil {
-		t.Fatal(err)
+	calls := map[engine.ChannelID]engine.CallArrived{}
+	eng := inspecting{Fake: f, calls: calls}
+	run := func() (*Controller, context.CancelFunc, chan error) {
+		c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, eng, routes, recs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- c.Run(rctx) }()
+		return c, cancel, done
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- c.Run(rctx) }()
-	c.handle(rctx, engine.Reconnected{Initial: true, Adopted: []engine.ChannelID{connected, ringing}})
-	// The ringing one comes back busy and is routed afresh: b again
-	// (busy), then c.
+	_, cancel1, done1 := run()
+	connected := f.Call(caller, dialedTo)
+	ringing := f.Call(caller, "3233334444")
+	calls[ringing] = engine.CallArrived{Channel: ringing, Caller: caller, Dialed: "3233334444"}
+	waitUntil(t, func() bool { ch, _ := f.Channel(connected); return ch.Connected == endpoint(numA) })
+	waitUntil(t, func() bool { return len(f.DialplanDials()) == 2 })
+	cancel1()
+	<-done1
+	if ch, _ := f.Channel(connected); ch.State != "up" || ch.Hangup != "" {
+		t.Errorf("connected caller %+v after VMS stopped, want left up", ch)
+	}
+	if r := recs.get(string(connected)); r == nil || r.EndedAt != nil || len(r.Legs) != 1 || r.Legs[0].Destination != numA {
+		t.Errorf("record at shutdown %+v, want not ended, with the leg to %s", r, numA)
+	}
+	// The next VMS: the ringing call comes back busy and is routed
+	// afresh; the connected call's end completes its record.
+	_, cancel2, done2 := run()
 	waitUntil(t, func() bool { ch, _ := f.Channel(ringing); return ch.Connected == endpoint(numC) })
 	f.FarEndHangup(connected, engine.CauseNormalClearing)
 	f.FarEndHangup(ringing, engine.CauseNormalClearing)
@@ -247,15 +221,12 @@ func TestDialplanPathAdoption(t *testing.T) {
 		a, b := recs.get(string(connected)), recs.get(string(ringing))
 		return a != nil && a.EndedAt != nil && b != nil && b.EndedAt != nil
 	})
-	if r := recs.get(string(connected)); r.Outcome != OutcomeAnswered || r.TenantID != 7 || r.NumberID != 9 {
+	if r := recs.get(string(connected)); r.Outcome != OutcomeAnswered || r.AnsweredAt == nil || r.TenantID != 7 || r.NumberID != 9 {
 		t.Errorf("connected call's record %+v, want answered and ended, of tenant 7 number 9", r)
 	}
 	if r := recs.get(string(ringing)); r.Outcome != OutcomeAnswered || r.Destination != numC {
 		t.Errorf("ringing call's record %+v, want answered at %s", r, numC)
 	}
-	if ch, _ := f.Channel(connected); ch.Hangup != "" {
-		t.Errorf("the adopted connected call was hung up by VMS (%q)", ch.Hangup)
-	}
-	cancel()
-	<-done
+	cancel2()
+	<-done2
 }

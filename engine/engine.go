@@ -194,16 +194,17 @@ type DialRequest struct {
 
 // DialplanDialer is implemented by engines whose own dialplan can ring a
 // destination for a channel and, when it answers, connect both natively:
-// one or two commands per call instead of the eight of originate, answer
-// and bridge, and none of the application's event traffic of a bridge.
+// one command per call instead of the eight of originate, answer and
+// bridge, and none of the application's event traffic of a bridge.
 //
-// After DialInDialplan the channel is outside the application but still
-// reported: ChannelAnswered when the destination answered (the engine
-// answers the caller then), ChannelHungup when the call ends. When the
+// After DialInDialplan the channel is outside the application. When the
 // destination does not answer (busy, no answer, unreachable) the channel
-// comes back under VMS's control with ChannelReturned. A request the
-// engine's dialplan cannot carry (an unusual dial string) fails with
-// ErrUnsupported and leaves the channel where it was.
+// comes back under VMS's control with ChannelReturned. Otherwise the
+// engine reports the end of the call with DialplanEnded (answered or
+// not, how long it was connected). Nothing is reported in between: the
+// answer is known at the end. A request the engine's dialplan cannot
+// carry (an unusual dial string) fails with ErrUnsupported and leaves the
+// channel where it was.
 type DialplanDialer interface {
 	DialInDialplan(ctx context.Context, ch ChannelID, req DialRequest) error
 }

@@ -20,11 +20,6 @@ type CallArrived struct {
 	Dialed     string   // the number the caller dialed
 	Args       []string // application arguments from the dialplan
 	At         time.Time
-	// InDialplan is set by engines that describe an adopted channel
-	// (controller.ChannelInspector) when the channel is not in the
-	// application but in the engine's dialplan, handed there with
-	// DialplanDialer: ringing a destination or connected with it.
-	InDialplan bool
 	// Events already holds every later event of Channel; the receiver owns
 	// it and must Close it when the call ends.
 	Events *Subscription
@@ -72,6 +67,22 @@ type ChannelReturned struct {
 	Cause     int
 	CauseText string
 	At        time.Time
+}
+
+// DialplanEnded reports the end of a call that the engine's dialplan
+// rang or connected (DialplanDialer): the channel is gone, no other event
+// of it follows. Answered says whether the destination answered and Talk
+// how long the call was connected then; Cause is the Q.850 cause of the
+// hang-up when known. Dialed is the number the caller dialed, for a
+// report that reaches a VMS that did not hand the call over (restarted
+// meanwhile).
+type DialplanEnded struct {
+	Channel  ChannelID
+	Dialed   string
+	Answered bool
+	Talk     time.Duration
+	Cause    int
+	At       time.Time
 }
 
 // DTMFReceived reports a key pressed on a channel.
@@ -169,6 +180,7 @@ func (e ChannelAnswered) EventTime() time.Time      { return e.At }
 func (e ChannelHungup) EventTime() time.Time        { return e.At }
 func (e OriginateFailed) EventTime() time.Time      { return e.At }
 func (e ChannelReturned) EventTime() time.Time      { return e.At }
+func (e DialplanEnded) EventTime() time.Time        { return e.At }
 func (e DTMFReceived) EventTime() time.Time         { return e.At }
 func (e PlaybackStarted) EventTime() time.Time      { return e.At }
 func (e PlaybackFinished) EventTime() time.Time     { return e.At }
@@ -187,6 +199,7 @@ func (e ChannelAnswered) EventChannel() ChannelID      { return e.Channel }
 func (e ChannelHungup) EventChannel() ChannelID        { return e.Channel }
 func (e OriginateFailed) EventChannel() ChannelID      { return e.Channel }
 func (e ChannelReturned) EventChannel() ChannelID      { return e.Channel }
+func (e DialplanEnded) EventChannel() ChannelID        { return e.Channel }
 func (e DTMFReceived) EventChannel() ChannelID         { return e.Channel }
 func (e PlaybackStarted) EventChannel() ChannelID      { return e.Channel }
 func (e PlaybackFinished) EventChannel() ChannelID     { return e.Channel }

@@ -35,7 +35,7 @@ func (r *Router) Subscribe(ids ...ChannelID) *Subscription {
 
 // Dispatch delivers ev. A CallArrived gets a fresh subscription for its
 // channel (in ev.Events) and goes to the Inbox. A channel's subscription is
-// released after its final event (ChannelHungup, OriginateFailed), which is
+// released after its final event (ChannelHungup, OriginateFailed, DialplanEnded), which is
 // still delivered.
 func (r *Router) Dispatch(ev Event) {
 	id := ev.EventChannel()
@@ -48,7 +48,7 @@ func (r *Router) Dispatch(ev Event) {
 	}
 	final := false
 	switch ev.(type) {
-	case ChannelHungup, OriginateFailed:
+	case ChannelHungup, OriginateFailed, DialplanEnded:
 		final = true
 	}
 	r.mu.Lock()

@@ -285,7 +285,10 @@ func (s *Server) deskPage(c echo.Context) error {
 	}
 	data["Agent"] = a
 	data["Desk"] = s.deskStatus(a)
-	_, data["EmailJS"] = s.pages.hashes["desk_email.js"]
+	// The e-mail section comes with ACM only (group e-mail addresses).
+	if t, err := s.store.GetTenant(c.Request().Context(), a.TenantID); err == nil && tenantComponent(t, formula.ACM) == nil {
+		_, data["EmailJS"] = s.pages.hashes["desk_email.js"]
+	}
 	data["Softphone"] = s.cfg.Provisioner != nil && s.cfg.SIPWebSocketURL != ""
 	return s.render(c, http.StatusOK, "desk.html", data)
 }

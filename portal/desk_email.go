@@ -117,11 +117,8 @@ func (s *Server) emailAgent(c echo.Context) (tenantID, agentID uint, err error) 
 	if err != nil {
 		return 0, 0, err
 	}
-	opts, err := formula.ParseOptions(t.Options)
-	if err != nil {
-		return 0, 0, fmt.Errorf("portal: tenant %d options: %w", t.ID, err)
-	}
-	if err := formula.Check(formula.Formula(t.Formula), opts, formula.ACM); err != nil {
+	// Group e-mail addresses come with ACM only.
+	if err := tenantComponent(t, formula.ACM); err != nil {
 		return 0, 0, err
 	}
 	return a.TenantID, a.ID, nil

@@ -81,10 +81,12 @@ type FakeChannel struct {
 	// InDialplan is set while the channel is with the engine's dialplan
 	// (DialInDialplan); Connected names the endpoint it was connected
 	// with there.
-	InDialplan bool
-	Connected  string
-	Bridge     engine.BridgeID
-	timer      func() bool
+	InDialplan  bool
+	Connected   string
+	connectedAt time.Time
+	dialed      string
+	Bridge      engine.BridgeID
+	timer       func() bool
 }
 
 type fakeBridge struct {
@@ -340,6 +342,15 @@ func (f *Fake) endLocked(c *FakeChannel, cause int) {
 	wasUp := c.State == "up"
 	c.State = "down"
 	at := f.Now()
+	if c.InDialplan {
+		c.InDialplan = false
+		ev := engine.DialplanEnded{Channel: c.ID, Dialed: c.dialed, Answered: c.Connected != "", Cause: cause, At: at}
+		if ev.Answered {
+			ev.Talk = at.Sub(c.connectedAt)
+		}
+		f.router.Dispatch(ev)
+		return
+	}
 	if !c.Inbound && !wasUp {
 		f.router.Dispatch(engine.OriginateFailed{
 			Channel: c.ID, Cause: cause, CauseText: causeText(cause), Outcome: engine.CauseOutcome(cause), At: at,
@@ -562,10 +573,11 @@ func (f *Fake) Continue(ctx context.Context, ch engine.ChannelID, dialContext, e
 
 // DialInDialplan implements engine.DialplanDialer when DialplanDialing is
 // set: the destination endpoint's Behavior decides, as for Originate. On
-// answer the channel is up (ChannelAnswered) and Connected with the
-// endpoint; on failure it comes back with ChannelReturned; OutcomeNoAnswer
-// comes back after req.Timeout (never when zero). The call ends with the
-// channel (FarEndHangup).
+// answer the channel is up and Connected with the endpoint, silently; on
+// failure it comes back with ChannelReturned; OutcomeNoAnswer comes back
+// after req.Timeout (never when zero). The end of the channel while in
+// the dialplan (FarEndHangup: either side hung up) is reported with
+// DialplanEnded.
 func (f *Fake) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engine.DialRequest) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -585,6 +597,7 @@ func (f *Fake) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engi
 	}
 	f.dialplanned = append(f.dialplanned, req)
 	c.InDialplan = true
+	c.dialed = req.Dialed
 	settle := func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -593,9 +606,10 @@ func (f *Fake) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engi
 		}
 		c.timer = nil
 		if b.Outcome == engine.OutcomeNormal || b.Outcome == "" {
+			// Connected; reported only at the end (DialplanEnded).
 			c.State = "up"
 			c.Connected = req.Endpoint
-			f.router.Dispatch(engine.ChannelAnswered{Channel: c.ID, At: f.Now()})
+			c.connectedAt = f.Now()
 			return
 		}
 		c.InDialplan = false

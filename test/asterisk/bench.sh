@@ -5,8 +5,10 @@
 # paths on the same Asterisk, taking turns at each rate:
 #   plain  the dialplan Dial()s the destination (context vms-bench-plain);
 #   ari    the call enters Stasis(vms), VMS's ari driver and controller
-#          (in the bench process) evaluate a one-node routing tree,
-#          originate the destination leg and bridge it on answer.
+#          (in the bench process) evaluate a one-node routing tree and
+#          hand the call to the shipped vms-dial context, which Dial()s;
+#   ari-bridge (only when asked) the same controller with BridgeCalls:
+#          it originates the destination leg and bridges it over REST.
 # Reports per run the failures and set-up time (INVITE → 200 OK) p50/p95,
 # REST calls per call and CPU per call, then each path's highest rate held
 # with no failed call and the ARI/plain ratios against the aims.
@@ -15,7 +17,7 @@
 #   VMS_BENCH_HOLD=60s test/asterisk/bench.sh    # what `make bench-calls` runs
 #
 # Settings (environment):
-#   VMS_BENCH_PATHS    plain,ari (default both) or one of them
+#   VMS_BENCH_PATHS    plain,ari (default both), ari-bridge, ari-continue
 #   VMS_BENCH_RATES    asked rates, e.g. "25,50,100,150,200,250,300" (default)
 #   VMS_BENCH_HOLD     how long each rate is held (default 10s)
 #   VMS_BENCH_CALL     call length (default 1s)

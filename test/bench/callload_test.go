@@ -34,10 +34,14 @@ import (
 
 // contexts are the dialplan contexts each path's calls enter: the plain
 // baseline dials trunk-out itself (extensions.conf vms-bench-plain); the
-// VMS path enters Stasis(vms) and VMS's controller dials.
+// VMS paths enter Stasis and VMS's controller has the call dialled: by
+// the dialplan's vms-dial context ("ari", what VMS does), or by
+// originating and bridging over REST ("ari-bridge",
+// controller.Config.BridgeCalls).
 var contexts = map[string]string{
-	"plain": "vms-bench-plain",
-	"ari":   "vms-inbound",
+	"plain":      "vms-bench-plain",
+	"ari":        "vms-inbound",
+	"ari-bridge": bridgeContext,
 	// An experiment (continue_test.go), only when asked for.
 	"ari-continue": continueContext,
 }
@@ -62,7 +66,7 @@ func readSettings(t *testing.T) settings {
 		for _, p := range strings.Split(v, ",") {
 			p = strings.TrimSpace(p)
 			if _, ok := contexts[p]; !ok {
-				t.Fatalf("VMS_BENCH_PATHS: %q: want plain, ari (default: plain,ari) or the experiment ari-continue", p)
+				t.Fatalf("VMS_BENCH_PATHS: %q: want plain, ari (default: plain,ari), ari-bridge or the experiment ari-continue", p)
 			}
 			s.paths = append(s.paths, p)
 		}
@@ -109,8 +113,11 @@ func TestCallLoad(t *testing.T) {
 	for _, p := range s.paths {
 		ports[p] = sipptest.FreeUDPPort(t)
 		callers = append(callers, astertest.Caller{Name: "trunk-" + p, Port: ports[p], Context: contexts[p]})
-		if p == "ari-continue" {
-			dialplan = continueDialplan
+		switch p {
+		case "ari-continue":
+			dialplan += continueDialplan
+		case "ari-bridge":
+			dialplan += bridgeDialplan
 		}
 	}
 	a := astertest.Start(t, astertest.Options{
@@ -118,12 +125,14 @@ func TestCallLoad(t *testing.T) {
 		Destinations: []astertest.Destination{{Name: "trunk-out", Port: dest.Port}},
 		Dialplan:     dialplan,
 	})
-	var v *vms
+	vs := map[string]*vms{}
 	var cont *continuer
 	for _, p := range s.paths {
 		switch p {
 		case "ari":
-			v = startVMS(t, a)
+			vs[p] = startVMS(t, a, a.App, false)
+		case "ari-bridge":
+			vs[p] = startVMS(t, a, bridgeApp, true)
 		case "ari-continue":
 			cont = startContinuer(t, a)
 		}
@@ -144,8 +153,8 @@ func TestCallLoad(t *testing.T) {
 			if !active[p] {
 				continue
 			}
-			drain(t, a, v)
-			r, note := loadRun(t, s, a, v, cont, p, ports[p], rate)
+			drain(t, a, vs)
+			r, note := loadRun(t, s, a, vs[p], cont, p, ports[p], rate)
 			runs = append(runs, r)
 			if note != "" {
 				notes = append(notes, note)
@@ -187,12 +196,12 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 		cont.eng.take()
 		contBefore = cont.continued.Load()
 	}
-	if path == "ari" {
+	if v != nil {
 		recBefore = v.records.snapshot()
 		v.eng.take()
 		v.logs.take()
 		if s.profile != "" {
-			stop := cpuProfile(t, filepath.Join(s.profile, fmt.Sprintf("ari-%03.0f.pprof", rate)))
+			stop := cpuProfile(t, filepath.Join(s.profile, fmt.Sprintf("%s-%03.0f.pprof", path, rate)))
 			defer stop()
 		}
 	}
@@ -242,16 +251,22 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 		}
 		return r, note
 	}
-	if path != "ari" {
+	if v == nil {
 		return r, ""
 	}
 	// The records of the last calls are written once the calls ended.
 	waitRecords(v, total(recBefore)+res.Successful+res.Failed)
 	after := v.records.snapshot()
 	stats, bridged := v.eng.take()
-	// Routed: answered and bridged with the destination (a caller whose
-	// bridge came after its hang-up was answered but never connected).
-	r.Routed = min(after[controller.OutcomeAnswered]-recBefore[controller.OutcomeAnswered], bridged)
+	// Routed: answered and connected with the destination. Bridged by
+	// VMS: both channels added to the call's bridge (a caller whose bridge
+	// came after its hang-up was answered but never connected). Through
+	// the dialplan: Asterisk answers the caller only when Dial() connected
+	// it, which the answered record reports.
+	r.Routed = after[controller.OutcomeAnswered] - recBefore[controller.OutcomeAnswered]
+	if v.bridge {
+		r.Routed = min(r.Routed, bridged)
+	}
 	var outcomes []string
 	for k, n := range after {
 		if d := n - recBefore[k]; d > 0 && k != controller.OutcomeAnswered {
@@ -260,14 +275,14 @@ func loadRun(t *testing.T, s settings, a *astertest.Asterisk, v *vms, cont *cont
 	}
 	perCall, mean, detail := restSummary(stats, calls)
 	r.RESTPerCall, r.RESTMean = perCall, mean
-	note := fmt.Sprintf("ari %.0f/s: %.1f REST calls a call (%s)", rate, perCall, detail)
+	note := fmt.Sprintf("%s %.0f/s: %.1f REST calls a call (%s)", path, rate, perCall, detail)
 	if len(outcomes) > 0 {
 		note += "; other call outcomes: " + strings.Join(outcomes, ", ")
 	}
 	if n, first := v.logs.take(); n > 0 {
 		note += fmt.Sprintf("; %d warnings logged, first: %q", n, first)
 	}
-	if n, tp := taskprocessor(t, a, a.App); tp != "" {
+	if n, tp := taskprocessor(t, a, v.app); tp != "" {
 		note += fmt.Sprintf("; %.0f application messages a call; %s", float64(n-v.tpProcessed)/float64(calls), tp)
 		v.tpProcessed = n
 	}
@@ -292,7 +307,7 @@ func waitRecords(v *vms, want int) {
 
 // drain waits until the previous run's calls are gone from Asterisk and
 // from VMS, so that runs do not overlap.
-func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
+func drain(t *testing.T, a *astertest.Asterisk, vs map[string]*vms) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -301,7 +316,10 @@ func drain(t *testing.T, a *astertest.Asterisk, v *vms) {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(body, &chans)
-		busy := code != 200 || len(chans) > 0 || (v != nil && v.ctl.ActiveCalls() > 0)
+		busy := code != 200 || len(chans) > 0
+		for _, v := range vs {
+			busy = busy || v.ctl.ActiveCalls() > 0
+		}
 		if !busy {
 			return
 		}

@@ -25,10 +25,29 @@ import (
 // "trunk-out" leads to the SIPp UAS whatever the number.
 const destination = "+3221234567"
 
+// bridgeApp is the Stasis application of the "ari-bridge" path, and
+// bridgeContext the context its calls enter.
+const (
+	bridgeApp     = "vms-bridge"
+	bridgeContext = "vms-bench-bridge"
+)
+
+// bridgeDialplan is the context the "ari-bridge" path's calls enter: the
+// shipped vms-inbound with the application's name.
+const bridgeDialplan = `
+[` + bridgeContext + `]
+exten => _[+0-9].,1,Stasis(` + bridgeApp + `,inbound,${EXTEN})
+ same => n,Hangup()
+`
+
 // vms is the VMS ARI path running in the bench process: the real ari
 // driver and controller, a compiled one-node routing tree for every
 // dialed number, and counters around the engine and the call records.
 type vms struct {
+	// bridge is set when the controller bridges calls itself
+	// (controller.Config.BridgeCalls: the "ari-bridge" path).
+	bridge  bool
+	app     string
 	ctl     *controller.Controller
 	eng     *countingEngine
 	records *countingRecords
@@ -38,14 +57,16 @@ type vms struct {
 	tpProcessed int
 }
 
-// startVMS connects VMS to the instance as its Stasis application and
+// startVMS connects VMS to the instance as the Stasis application app and
 // routes every call to destination over trunk-out (the same wiring as
-// test/calls, without prompts, menus or fallbacks). It stops at cleanup.
-func startVMS(t *testing.T, a *astertest.Asterisk) *vms {
+// test/calls, without prompts, menus or fallbacks): through the dialplan's
+// vms-dial context as VMS does by default, or bridged by VMS itself when
+// bridge is set. It stops at cleanup.
+func startVMS(t *testing.T, a *astertest.Asterisk, app string, bridge bool) *vms {
 	t.Helper()
-	v := &vms{records: &countingRecords{outcomes: map[string]int{}}, logs: &countingHandler{}}
+	v := &vms{bridge: bridge, app: app, records: &countingRecords{outcomes: map[string]int{}}, logs: &countingHandler{}}
 	log := slog.New(v.logs)
-	drv, err := ari.New(ari.Config{URL: a.ARIURL, User: a.ARIUser, Password: a.ARIPassword, App: a.App, Logger: log})
+	drv, err := ari.New(ari.Config{URL: a.ARIURL, User: a.ARIUser, Password: a.ARIPassword, App: app, Logger: log})
 	if err != nil {
 		t.Fatalf("ari: %v", err)
 	}
@@ -59,7 +80,7 @@ func startVMS(t *testing.T, a *astertest.Asterisk) *vms {
 	}
 	routes := &oneRoute{route: &controller.Route{TenantID: 1, NumberID: 1, Number: "+3250000000",
 		TreeID: tree.ID, TreeVersion: 1, Plan: plan, Active: true}}
-	v.ctl, err = controller.New(controller.Config{App: a.App, Trunk: "PJSIP/{number}@trunk-out"},
+	v.ctl, err = controller.New(controller.Config{App: app, Trunk: "PJSIP/{number}@trunk-out", BridgeCalls: bridge},
 		v.eng, routes, v.records, log)
 	if err != nil {
 		t.Fatalf("controller: %v", err)
@@ -135,9 +156,10 @@ func (r *countingRecords) total() int {
 }
 
 // countingEngine counts the engine commands (ARI REST calls) the
-// controller makes and the time they take. It embeds engine.Engine only:
-// the optional interfaces (Recorder, FallbackStore, ...) are hidden, which
-// the bench's tree and routes never use.
+// controller makes and the time they take. It embeds engine.Engine and
+// passes DialInDialplan on; the other optional interfaces (Recorder,
+// FallbackStore, ...) are hidden, which the bench's tree and routes never
+// use.
 type countingEngine struct {
 	engine.Engine
 	mu    sync.Mutex
@@ -187,6 +209,17 @@ func (c *countingEngine) take() (map[string]cmdStat, int) {
 	}
 	c.stats, c.adds = map[string]*cmdStat{}, map[engine.BridgeID]int{}
 	return out, bridged
+}
+
+// DialInDialplan implements engine.DialplanDialer when the driver does.
+func (c *countingEngine) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engine.DialRequest) error {
+	d, ok := c.Engine.(engine.DialplanDialer)
+	if !ok {
+		return engine.ErrUnsupported
+	}
+	start := time.Now()
+	// One REST call: POST /channels/{id}/continue into vms-dial.
+	return c.count("continue", start, d.DialInDialplan(ctx, ch, req))
 }
 
 func (c *countingEngine) Answer(ctx context.Context, ch engine.ChannelID) error {
