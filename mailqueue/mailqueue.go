@@ -307,6 +307,22 @@ func (s *Service) held(ctx context.Context, tenantID, agentID, emailID uint) (*s
 	return e, nil
 }
 
+// take returns e-mail emailID when agent agentID holds it and no other
+// reply or close of it is running; done ends the hold.
+func (s *Service) take(ctx context.Context, tenantID, agentID, emailID uint) (e *store.EmailContact, done func(), err error) {
+	if _, err := s.held(ctx, tenantID, agentID, emailID); err != nil {
+		return nil, nil, err // checked first: others learn nothing of it
+	}
+	if done, err = s.begin(emailID); err != nil {
+		return nil, nil, err
+	}
+	if e, err = s.held(ctx, tenantID, agentID, emailID); err != nil { // a reply may have ended it meanwhile
+		done()
+		return nil, nil, err
+	}
+	return e, done, nil
+}
+
 // begin marks a reply or close of emailID as running, so that a double
 // click sends one reply.
 func (s *Service) begin(emailID uint) (func(), error) {
@@ -336,15 +352,11 @@ func (s *Service) Reply(ctx context.Context, a store.Actor, tenantID, agentID, e
 	if !utf8.ValidString(body) || strings.ContainsRune(body, 0) {
 		return vms.FieldError("body", "contains characters that cannot be sent")
 	}
-	done, err := s.begin(emailID)
+	e, done, err := s.take(ctx, tenantID, agentID, emailID)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := s.held(ctx, tenantID, agentID, emailID)
-	if err != nil {
-		return err
-	}
 	msg, replyID, err := s.replyTo(e, body)
 	if err != nil {
 		return err
@@ -371,15 +383,11 @@ func (s *Service) Reply(ctx context.Context, a store.Actor, tenantID, agentID, e
 // Close ends e-mail emailID without a reply (spam, nothing to answer).
 // Only the agent holding the e-mail may close it.
 func (s *Service) Close(ctx context.Context, a store.Actor, tenantID, agentID, emailID uint) error {
-	done, err := s.begin(emailID)
+	e, done, err := s.take(ctx, tenantID, agentID, emailID)
 	if err != nil {
 		return err
 	}
 	defer done()
-	e, err := s.held(ctx, tenantID, agentID, emailID)
-	if err != nil {
-		return err
-	}
 	if err := s.st.CloseEmail(ctx, a, tenantID, e.ID); err != nil {
 		return err
 	}
