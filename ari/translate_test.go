@@ -16,6 +16,7 @@ func TestTranslate(t *testing.T) {
 	tests := []struct {
 		name       string
 		originated []engine.ChannelID // legs VMS originated before the events
+		handed     []engine.ChannelID // channels handed to the dial context before the events
 		events     []string
 		want       []engine.Event
 	}{
@@ -100,6 +101,50 @@ func TestTranslate(t *testing.T) {
 			},
 		},
 		{
+			name:   "handed to the dial context, back busy for the alternative",
+			handed: []engine.ChannelID{"in-5"},
+			events: []string{
+				`{"type":"StasisEnd",` + ts + `,"channel":{"id":"in-5"}}`,
+				`{"type":"StasisStart",` + ts + `,"args":["dialed","3250123456","BUSY","17"],"channel":{"id":"in-5","state":"Ring"}}`,
+			},
+			want: []engine.Event{engine.ChannelReturned{Channel: "in-5", Outcome: engine.OutcomeBusy, Cause: 17, CauseText: "User busy", At: t0}},
+		},
+		{
+			name:   "back from the dial context: no answer, congestion, declined",
+			handed: []engine.ChannelID{"in-6", "in-7", "in-8"},
+			events: []string{
+				`{"type":"StasisStart",` + ts + `,"args":["dialed","3250123456","NOANSWER",""],"channel":{"id":"in-6"}}`,
+				`{"type":"StasisStart",` + ts + `,"args":["dialed","3250123456","CONGESTION","34"],"channel":{"id":"in-7"}}`,
+				`{"type":"StasisStart",` + ts + `,"args":["dialed","3250123456","BUSY","21"],"channel":{"id":"in-8"}}`,
+			},
+			want: []engine.Event{
+				engine.ChannelReturned{Channel: "in-6", Outcome: engine.OutcomeNoAnswer, Cause: 19, CauseText: "User alerting, no answer", At: t0},
+				engine.ChannelReturned{Channel: "in-7", Outcome: engine.OutcomeUnreachable, Cause: 34, At: t0},
+				engine.ChannelReturned{Channel: "in-8", Outcome: engine.OutcomeRejected, Cause: 21, At: t0},
+			},
+		},
+		{
+			name:   "the dial context reports the end of a connected call once",
+			handed: []engine.ChannelID{"in-9"},
+			events: []string{
+				`{"type":"StasisStart",` + ts + `,"args":["ended","3250123456","ANSWER","61008","16"],"channel":{"id":"in-9","state":"Up"}}`,
+				`{"type":"StasisEnd",` + ts + `,"channel":{"id":"in-9"}}`,
+			},
+			want: []engine.Event{engine.DialplanEnded{Channel: "in-9", Dialed: "+3250123456", Answered: true, Talk: 61008 * time.Millisecond, Cause: 16, At: t0}},
+		},
+		{
+			name: "ends and returns of calls another process handed over",
+			events: []string{
+				`{"type":"StasisStart",` + ts + `,"args":["ended","3250123456","CANCEL","",""],"channel":{"id":"in-10"}}`,
+				`{"type":"StasisEnd",` + ts + `,"channel":{"id":"in-10"}}`,
+				`{"type":"StasisStart",` + ts + `,"args":["dialed","3250123456","BUSY","17"],"channel":{"id":"in-11","caller":{"number":"+3247712345"}}}`,
+			},
+			want: []engine.Event{
+				engine.DialplanEnded{Channel: "in-10", Dialed: "+3250123456", Cause: 16, At: t0},
+				engine.CallArrived{Channel: "in-11", Caller: "+3247712345", Dialed: "3250123456", Args: []string{"dialed", "3250123456", "BUSY", "17"}, At: t0},
+			},
+		},
+		{
 			name: "unknown and incomplete events are ignored",
 			events: []string{
 				`{"type":"ChannelVarset",` + ts + `,"variable":"X","value":"1","channel":{"id":"in-1"}}`,
@@ -117,6 +162,10 @@ func TestTranslate(t *testing.T) {
 			}
 			for _, id := range tc.originated {
 				c.originated[id] = &legState{}
+			}
+			for _, id := range tc.handed {
+				c.handed[id] = struct{}{}
+				c.continued[id] = struct{}{}
 			}
 			var got []engine.Event
 			for _, raw := range tc.events {
@@ -158,6 +207,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"type":"ChannelDestroyed","cause":17,"cause_txt":"User busy","channel":{"id":"leg"}}`,
 		`{"type":"Dial","dialstatus":"BUSY","peer":{"id":"leg"}}`,
 		`{"type":"StasisEnd","channel":{"id":"in"}}`,
+		`{"type":"StasisStart","args":["dialed","3250123456","BUSY","17"],"channel":{"id":"handed"}}`,
+		`{"type":"StasisStart","args":["ended","3250123456","ANSWER","-5","x"],"channel":{"id":"handed"}}`,
+		`{"type":"StasisStart","args":["ended"],"channel":{"id":"in"}}`,
 		`{"type":"PlaybackFinished","playback":{"id":"p","target_uri":"channel:"}}`,
 		`{"type":"EndpointStateChange","endpoint":{}}`,
 		`{"type":"ContactStatusChange","endpoint":{"technology":"PJSIP","resource":"a","state":"online"},"contact_info":{"contact_status":"Reachable"}}`,
@@ -173,6 +225,9 @@ func FuzzDecodeEvent(f *testing.F) {
 	}
 	c.originated["leg"] = &legState{}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		c.mu.Lock()
+		c.handed["handed"] = struct{}{}
+		c.mu.Unlock()
 		m, err := DecodeMessage(data)
 		if err != nil {
 			return
