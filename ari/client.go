@@ -74,6 +74,7 @@ type Client struct {
 	hangupCause map[engine.ChannelID]int       // cause of a pending hangup request
 	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
 	handed      map[engine.ChannelID]struct{}  // channels in the dial context (DialInDialplan)
+	dialOK      bool                           // the dialplan has the dial context (checkDialContext)
 	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
 	presence presence // endpoints watched, subscribed again after a reconnect

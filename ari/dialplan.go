@@ -3,6 +3,9 @@ package ari
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +48,14 @@ func (c *Client) DialInDialplan(ctx context.Context, ch engine.ChannelID, req en
 		return fmt.Errorf("ari: dial %s in the dialplan: %w", ch, err)
 	}
 	c.mu.Lock()
-	c.handed[ch] = struct{}{}
+	ok := c.dialOK
+	if ok {
+		c.handed[ch] = struct{}{}
+	}
 	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("ari: dial %s in the dialplan: %w: Asterisk's dialplan has no %s context", ch, engine.ErrUnsupported, c.cfg.DialContext)
+	}
 	if err := c.Continue(ctx, ch, c.cfg.DialContext, ext); err != nil {
 		c.mu.Lock()
 		delete(c.handed, ch)
@@ -54,6 +63,30 @@ func (c *Client) DialInDialplan(ctx context.Context, ch engine.ChannelID, req en
 		return err
 	}
 	return nil
+}
+
+// dialContextGlobal is the global variable by which the shipped
+// extensions.conf says that it has the dial context, and its name. A
+// dialplan without it (installed before the context existed) would hang
+// the caller up: VMS then bridges number destinations itself.
+const dialContextGlobal = "VMS_DIAL_CONTEXT"
+
+// checkDialContext reads dialContextGlobal once per connection (Asterisk
+// may have reloaded its dialplan) and enables DialInDialplan when it names
+// the configured dial context.
+func (c *Client) checkDialContext(ctx context.Context) {
+	var v struct {
+		Value string `json:"value"`
+	}
+	err := c.do(ctx, http.MethodGet, "/asterisk/variable", url.Values{"variable": {dialContextGlobal}}, nil, &v)
+	ok := err == nil && v.Value == c.cfg.DialContext
+	c.mu.Lock()
+	c.dialOK = ok
+	c.mu.Unlock()
+	if !ok {
+		c.log.Warn("Asterisk's dialplan does not announce the dial context (install VMS's extensions.conf); VMS rings number destinations itself and bridges them over ARI",
+			slog.String("context", c.cfg.DialContext), slog.String("global", dialContextGlobal), slog.String("value", v.Value))
+	}
 }
 
 // dialExtension encodes a dial request as an extension of the dial

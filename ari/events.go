@@ -111,6 +111,7 @@ func (c *Client) session(ctx context.Context) (up bool, err error) {
 		// An Asterisk without event filters still works, only chattier.
 		c.log.Warn("ari event filter not set; every event type will be sent", slog.String("err", err.Error()))
 	}
+	c.checkDialContext(sctx)
 	c.mu.Lock()
 	initial := !c.everUp
 	c.everUp, c.connected = true, true
