@@ -446,7 +446,16 @@ func TestSupervisorPageLive(t *testing.T) {
 		t.Fatalf("waiting callers shown: %q", got)
 	}
 	var n int
-	b.Eval(`document.querySelectorAll("#sup-chart-svg polyline").length`, &n)
+	// The chart is redrawn with the next sample; wait for it (a loaded
+	// machine may take a while).
+	b.Eval(`new Promise((resolve) => {
+	const t0 = Date.now();
+	(function poll() {
+		const n = document.querySelectorAll("#sup-chart-svg polyline").length;
+		if (n === 3 || Date.now() - t0 > 15000) { resolve(n); return; }
+		setTimeout(poll, 50);
+	})();
+})`, &n)
 	if n != 3 {
 		t.Errorf("the chart draws %d lines, want 3 (waiting, on a call, available)", n)
 	}
@@ -517,7 +526,7 @@ func waitText(selector, want string) string {
 	(function poll() {
 		const e = document.querySelector(%q);
 		const s = e ? e.textContent.trim() : "";
-		if (s === %q || Date.now() - t0 > 5000) { resolve(s); return; }
+		if (s === %q || Date.now() - t0 > 15000) { resolve(s); return; }
 		setTimeout(poll, 25);
 	})();
 })`, selector, want)
