@@ -1,7 +1,8 @@
 // Package controller executes routing decisions on real calls: one
 // goroutine per inbound call reads the call's engine events, asks the
 // call's compiled routing.Plan where to go, and carries the decision out
-// over an engine.Engine — ring a number and bridge it, play an announcement,
+// over an engine.Engine — ring a number and connect it (through the engine's
+// dialplan when it can, else bridged by VMS), play an announcement,
 // run a DTMF menu, hand over to another tree, queue the caller in an ACD
 // group until an agent answers, fall back to the next alternative when a
 // destination is busy, does not answer or cannot be reached, or a group
@@ -250,7 +251,7 @@ var ErrRecordRejected = errors.New("controller: call record rejected")
 
 // Call outcomes (TRM-8).
 const (
-	OutcomeAnswered     = "answered"     // bridged with a destination
+	OutcomeAnswered     = "answered"     // connected with a destination
 	OutcomeBusy         = "busy"         // ended busy (busy node, or the last destination was busy)
 	OutcomeNoAnswer     = "no_answer"    // the last destination did not answer
 	OutcomeAbandoned    = "abandoned"    // the caller hung up before an answer
