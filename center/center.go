@@ -573,6 +573,25 @@ func (s *Service) GroupByEmail(addr string) (Group, bool) {
 	return s.groups[id], true
 }
 
+// EmailContact is the contact id of stored e-mail id ("mail-7").
+func EmailContact(id uint) acd.ContactID {
+	return acd.ContactID("mail-" + strconv.FormatUint(uint64(id), 10))
+}
+
+// Holds reports whether agent a has contact id in its hands now: the call
+// it is offered or talking on, or one of its e-mails. An e-mail goes back
+// to its group's queue when the agent logs out; the store may still name
+// the agent until another one takes it.
+func (s *Service) Holds(a acd.AgentID, id acd.ContactID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := s.c.Agent(a)
+	if err != nil {
+		return false
+	}
+	return v.Call == id || slices.Contains(v.Emails, id)
+}
+
 // AgentByUser returns the agent of portal account userID.
 func (s *Service) AgentByUser(userID uint) (Agent, bool) {
 	s.mu.Lock()

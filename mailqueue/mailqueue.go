@@ -85,9 +85,7 @@ func New(cfg Config) (*Service, error) {
 }
 
 // ContactID is the center's id of stored e-mail id ("mail-7").
-func ContactID(id uint) acd.ContactID {
-	return acd.ContactID("mail-" + strconv.FormatUint(uint64(id), 10))
-}
+func ContactID(id uint) acd.ContactID { return center.EmailContact(id) }
 
 // Start queues again the e-mails stored as queued or assigned (after a
 // restart the center knows none of them). The center should hold the
@@ -303,6 +301,9 @@ func (s *Service) held(ctx context.Context, tenantID, agentID, emailID uint) (*s
 	}
 	if e.State != store.EmailAssigned {
 		return nil, vms.Errorf(vms.ECONFLICT, "this e-mail was already %s", e.State)
+	}
+	if !s.center.Holds(acd.AgentID(strconv.FormatUint(uint64(agentID), 10)), ContactID(emailID)) {
+		return nil, vms.Errorf(vms.ECONFLICT, "this e-mail went back to its group's queue when you logged out; it will be offered again")
 	}
 	return e, nil
 }

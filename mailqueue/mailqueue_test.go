@@ -433,3 +433,41 @@ func emailsHeld(c *center.Service, tenant, id uint) int {
 	}
 	return -1
 }
+
+// TestEmailBackToQueueOnLogout: an agent who logs out loses its e-mails to
+// the queue; it can no longer answer them, and the next agent takes them.
+func TestEmailBackToQueueOnLogout(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	ctx := context.Background()
+	e := f.receive(t, order)
+	if got, _ := f.st.GetEmailContact(ctx, f.tenant, e.ID); got.AgentID == nil || *got.AgentID != f.ann {
+		t.Fatalf("first assignment: %+v, want Ann (level 9)", got.AgentID)
+	}
+	if err := f.center.Logout(agentID(f.ann)); err != nil {
+		t.Fatal(err)
+	}
+	if f.center.Holds(agentID(f.ann), ContactID(e.ID)) {
+		t.Fatal("Ann still holds the e-mail after logging out")
+	}
+	err := f.svc.Reply(ctx, store.Actor{Email: "ann@acme.example"}, f.tenant, f.ann, e.ID, "Too late")
+	if vms.ErrorCode(err) != vms.ECONFLICT && vms.ErrorCode(err) != vms.ENOTFOUND {
+		t.Errorf("Ann's reply after logout: %v, want a refusal", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, _ := f.st.GetEmailContact(ctx, f.tenant, e.ID)
+		if got.AgentID != nil && *got.AgentID == f.bob {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the e-mail did not go to Bob: agent %v state %s", got.AgentID, got.State)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := f.svc.Reply(ctx, store.Actor{Email: "bob@acme.example"}, f.tenant, f.bob, e.ID, "On its way"); err != nil {
+		t.Fatalf("Bob's reply: %v", err)
+	}
+	if n := len(f.out.Sent()); n != 1 {
+		t.Errorf("%d replies sent, want Bob's only", n)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/vmsplatform/vms"
+	"github.com/vmsplatform/vms/acd"
+	"github.com/vmsplatform/vms/center"
 	"github.com/vmsplatform/vms/formula"
 	"github.com/vmsplatform/vms/store"
 )
@@ -164,6 +166,11 @@ func (s *Server) apiDeskEmails(c echo.Context) error {
 	}
 	out := make([]deskEmailView, 0, len(es))
 	for i := len(es) - 1; i >= 0; i-- { // oldest first: it has waited longest
+		// An e-mail that went back to its queue (the agent logged out)
+		// still names the agent in the store until another one takes it.
+		if s.cfg.Center != nil && !s.cfg.Center.Holds(acd.AgentID(strconv.FormatUint(uint64(agentID), 10)), center.EmailContact(es[i].ID)) {
+			continue
+		}
 		out = append(out, viewDeskEmail(&es[i], false))
 	}
 	return c.JSON(http.StatusOK, out)
