@@ -42,6 +42,7 @@ type call struct {
 	queueSeq int
 
 	ringing    bool // Ring sent to the caller
+	inDialplan bool // the caller is in the engine's dialplan (dialInDialplan)
 	answered   bool // the caller's channel is answered
 	gone       bool // the caller hung up
 	played     bool // an announcement or menu was played
@@ -319,6 +320,14 @@ func (k *call) next(deadline time.Time) (engine.Event, error) {
 		case <-k.ctx.Done():
 			return nil, errStopped
 		case held := <-k.resync:
+			if k.inDialplan {
+				// The channel is outside the application: its absence
+				// from the list says nothing; ask for it.
+				if ev := k.lostInDialplan(); ev != nil {
+					return ev, nil
+				}
+				continue
+			}
 			if ev := k.lost(held); ev != nil {
 				return k.filter(ev)
 			}
@@ -338,6 +347,33 @@ func (k *call) lost(held map[engine.ChannelID]bool) engine.Event {
 	case k.curLeg != "" && !held[k.curLeg]:
 		return engine.OriginateFailed{Channel: k.curLeg, Cause: engine.CauseTemporaryFailure,
 			CauseText: "lost while disconnected", Outcome: engine.OutcomeUnreachable, At: now}
+	}
+	return nil
+}
+
+// lostEnd is made up by lostInDialplan: a call in the engine's dialplan
+// ended while the engine connection was down (its report is lost).
+type lostEnd struct {
+	channel engine.ChannelID
+	at      time.Time
+}
+
+func (e lostEnd) EventTime() time.Time           { return e.at }
+func (e lostEnd) EventChannel() engine.ChannelID { return e.channel }
+
+// lostInDialplan checks, after a lost engine connection, whether the
+// caller's channel handed to the engine's dialplan still exists (when the
+// engine can describe channels), and returns a lostEnd if it is gone.
+func (k *call) lostInDialplan() engine.Event {
+	insp, ok := k.c.eng.(ChannelInspector)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := k.c.cmdCtx(k.ctx)
+	_, _, err := insp.InspectChannel(ctx, k.in)
+	cancel()
+	if errors.Is(err, engine.ErrNotFound) {
+		return lostEnd{channel: k.in, at: k.c.cfg.Now()}
 	}
 	return nil
 }
@@ -512,7 +548,9 @@ func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, ti
 		k.log.Warn("handing the call to the engine's dialplan failed; ringing it from VMS", slog.String("number", number), slog.Any("err", err))
 		return "", false, nil
 	}
+	k.inDialplan = true
 	defer func() {
+		k.inDialplan = false
 		if leg.EndedAt.IsZero() && !k.leftUp {
 			leg.EndedAt = k.c.cfg.Now()
 		}
@@ -535,6 +573,14 @@ func (k *call) dialInDialplan(d engine.DialplanDialer, nodeID, number string, ti
 			return "", true, err
 		}
 		switch ev := ev.(type) {
+		case lostEnd:
+			// Whether it was answered is unknown.
+			k.gone = true
+			k.ended(time.Time{})
+			leg.Outcome = LegUnreachable
+			k.rec.Outcome = OutcomeFailed
+			k.step(nodeID, "the call ended while VMS was disconnected from the engine; its answer is unknown")
+			return "", true, errCallerGone
 		case engine.DialplanEnded:
 			if ev.Channel != k.in {
 				continue

@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -229,4 +231,71 @@ func TestDialplanPathRestart(t *testing.T) {
 	}
 	cancel2()
 	<-done2
+}
+
+// A lost engine connection does not end calls in the engine's dialplan
+// (they are not listed as the application's); one whose channel is gone
+// meanwhile ends, its answer unknown.
+func TestDialplanPathReconnect(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := enginetest.NewFake()
+	f.DialplanDialing = true
+	f.SetDestination(endpoint(numA), enginetest.Answers)
+	tr := tree("a", number("a", numA, nil))
+	plan, err := routing.Compile(&tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := &fakeRoutes{routes: map[string]*Route{dialed: {TenantID: 7, NumberID: 9, Number: dialed, Plan: plan, Active: true}}}
+	recs := newMemRecords()
+	eng := &inspectingMu{Fake: f, calls: map[engine.ChannelID]bool{}}
+	c, err := New(Config{Trunk: "PJSIP/{number}@trunk"}, eng, routes, recs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	stays := f.Call(caller, dialedTo)
+	gone := f.Call(caller, dialedTo)
+	eng.set(stays, true)
+	waitUntil(t, func() bool { return len(f.DialplanDials()) == 2 })
+	waitUntil(t, func() bool { ch, _ := f.Channel(gone); return ch.Connected != "" })
+	f.Reconnect()
+	waitUntil(t, func() bool { r := recs.get(string(gone)); return r != nil && r.EndedAt != nil })
+	if r := recs.get(string(gone)); r.Outcome != OutcomeFailed || !strings.Contains(pathText(r), "disconnected") {
+		t.Errorf("record of the call gone meanwhile %+v, want failed with the reason", r)
+	}
+	if r := recs.get(string(stays)); r != nil {
+		t.Errorf("the call still up has a record %+v already", r)
+	}
+	f.FarEndHangup(stays, engine.CauseNormalClearing)
+	waitUntil(t, func() bool { r := recs.get(string(stays)); return r != nil && r.EndedAt != nil })
+	if r := recs.get(string(stays)); r.Outcome != OutcomeAnswered {
+		t.Errorf("record %+v, want answered", r)
+	}
+}
+
+// inspectingMu is a Fake that describes the channels set as existing.
+type inspectingMu struct {
+	*enginetest.Fake
+	mu    sync.Mutex
+	calls map[engine.ChannelID]bool
+}
+
+func (e *inspectingMu) set(id engine.ChannelID, up bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls[id] = up
+}
+
+func (e *inspectingMu) InspectChannel(ctx context.Context, id engine.ChannelID) (engine.CallArrived, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.calls[id] {
+		return engine.CallArrived{}, false, engine.ErrNotFound
+	}
+	return engine.CallArrived{Channel: id, Dialed: dialedTo}, true, nil
 }
