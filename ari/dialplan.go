@@ -20,8 +20,9 @@ const DefaultDialContext = "vms-dial"
 
 // Stasis arguments of a channel coming back from the dial context:
 // dialed,<dialed>,<DIALSTATUS>,<HANGUPCAUSE> when the destination did not
-// answer; ended,<dialed>,<DIALSTATUS>,<ANSWEREDTIME_MS>,<HANGUPCAUSE> from
-// the context's h extension when the call ended there.
+// answer; ended,<dialed>,<DIALSTATUS>,<ANSWEREDTIME_MS>,<HANGUPCAUSE>,
+// <DIALEDTIME_MS>,<caller> from the context's h extension when the call
+// ended there.
 const (
 	argsDialed = "dialed"
 	argsEnded  = "ended"
@@ -140,7 +141,7 @@ func allIn(s string, ok func(rune) bool) bool {
 
 // dialplanEnded reads the Stasis arguments of a channel reporting its end
 // from the dial context's h extension: ended, <dialed>, <DIALSTATUS>,
-// <ANSWEREDTIME_MS>, <HANGUPCAUSE>.
+// <ANSWEREDTIME_MS>, <HANGUPCAUSE>, <DIALEDTIME_MS>, <caller>.
 func dialplanEnded(id engine.ChannelID, args []string, at time.Time) engine.DialplanEnded {
 	arg := func(i int) string {
 		if i < len(args) {
@@ -155,6 +156,10 @@ func dialplanEnded(id engine.ChannelID, args []string, at time.Time) engine.Dial
 	if ms, err := strconv.Atoi(arg(3)); err == nil && ms > 0 {
 		ev.Talk = time.Duration(ms) * time.Millisecond
 	}
+	if ms, err := strconv.Atoi(arg(5)); err == nil && ms > 0 {
+		ev.Dialing = time.Duration(ms) * time.Millisecond
+	}
+	ev.Caller = arg(6)
 	ev.Cause, _ = strconv.Atoi(arg(4))
 	if ev.Cause <= 0 {
 		ev.Cause = engine.CauseNormalClearing

@@ -127,10 +127,11 @@ func TestTranslate(t *testing.T) {
 			name:   "the dial context reports the end of a connected call once",
 			handed: []engine.ChannelID{"in-9"},
 			events: []string{
-				`{"type":"StasisStart",` + ts + `,"args":["ended","3250123456","ANSWER","61008","16"],"channel":{"id":"in-9","state":"Up"}}`,
+				`{"type":"StasisStart",` + ts + `,"args":["ended","3250123456","ANSWER","61008","16","64020","0477123456"],"channel":{"id":"in-9","state":"Up"}}`,
 				`{"type":"StasisEnd",` + ts + `,"channel":{"id":"in-9"}}`,
 			},
-			want: []engine.Event{engine.DialplanEnded{Channel: "in-9", Dialed: "+3250123456", Answered: true, Talk: 61008 * time.Millisecond, Cause: 16, At: t0}},
+			want: []engine.Event{engine.DialplanEnded{Channel: "in-9", Dialed: "+3250123456", Caller: "0477123456", Answered: true,
+				Talk: 61008 * time.Millisecond, Dialing: 64020 * time.Millisecond, Cause: 16, At: t0}},
 		},
 		{
 			name: "ends and returns of calls another process handed over",

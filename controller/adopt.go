@@ -141,14 +141,19 @@ func (c *Controller) reroute(ctx context.Context, id engine.ChannelID) {
 // dialplanEnded records the end of a call that the engine's dialplan
 // connected or rang for a VMS process that is gone (this one restarted
 // meanwhile): the record has what the engine reports (answered or not,
-// for how long, the dialed number and its tenant); the store completes
-// the record the earlier process saved with it (TRM-8).
+// for how long, caller, dialed number and its tenant); the store
+// completes the record the earlier process saved with it, when it saved
+// one (a clean stop does, a crash does not) (TRM-8).
 func (c *Controller) dialplanEnded(ctx context.Context, ev engine.DialplanEnded) {
 	end := c.cfg.Now()
-	rec := &CallRecord{ID: string(ev.Channel), Dialed: ev.Dialed, ArrivedAt: end, EndedAt: &end, Outcome: OutcomeAbandoned}
+	rec := &CallRecord{ID: string(ev.Channel), Dialed: ev.Dialed, ArrivedAt: end.Add(-ev.Dialing), EndedAt: &end, Outcome: OutcomeAbandoned}
+	rec.Caller, _ = callerNumber(ev.Caller, c.cfg.Region)
 	if ev.Answered {
 		at := end.Add(-ev.Talk)
-		rec.AnsweredAt, rec.ArrivedAt, rec.Outcome = &at, at, OutcomeAnswered
+		rec.AnsweredAt, rec.Outcome = &at, OutcomeAnswered
+		if at.Before(rec.ArrivedAt) {
+			rec.ArrivedAt = at
+		}
 	}
 	if ev.Dialed != "" {
 		cctx, cancel := c.cmdCtx(ctx)

@@ -223,8 +223,9 @@ func TestDialplanPathRestart(t *testing.T) {
 		a, b := recs.get(string(connected)), recs.get(string(ringing))
 		return a != nil && a.EndedAt != nil && b != nil && b.EndedAt != nil
 	})
-	if r := recs.get(string(connected)); r.Outcome != OutcomeAnswered || r.AnsweredAt == nil || r.TenantID != 7 || r.NumberID != 9 {
-		t.Errorf("connected call's record %+v, want answered and ended, of tenant 7 number 9", r)
+	if r := recs.get(string(connected)); r.Outcome != OutcomeAnswered || r.AnsweredAt == nil || r.TenantID != 7 || r.NumberID != 9 ||
+		r.Caller != caller || r.Dialed != dialed || len(r.Legs) != 0 {
+		t.Errorf("connected call's record %+v, want answered and ended, from %s to %s of tenant 7 number 9 (the legs are in the record saved at shutdown)", r, caller, dialed)
 	}
 	if r := recs.get(string(ringing)); r.Outcome != OutcomeAnswered || r.Destination != numC {
 		t.Errorf("ringing call's record %+v, want answered at %s", r, numC)

@@ -73,14 +73,16 @@ type ChannelReturned struct {
 // rang or connected (DialplanDialer): the channel is gone, no other event
 // of it follows. Answered says whether the destination answered and Talk
 // how long the call was connected then; Cause is the Q.850 cause of the
-// hang-up when known. Dialed is the number the caller dialed, for a
-// report that reaches a VMS that did not hand the call over (restarted
-// meanwhile).
+// hang-up when known. Dialed, Caller and Dialing (how long since the
+// destination was rung) serve a report that reaches a VMS that did not
+// hand the call over (restarted meanwhile).
 type DialplanEnded struct {
 	Channel  ChannelID
 	Dialed   string
+	Caller   string
 	Answered bool
 	Talk     time.Duration
+	Dialing  time.Duration
 	Cause    int
 	At       time.Time
 }

@@ -85,6 +85,7 @@ type FakeChannel struct {
 	Connected   string
 	connectedAt time.Time
 	dialed      string
+	caller      string
 	Bridge      engine.BridgeID
 	timer       func() bool
 }
@@ -344,7 +345,7 @@ func (f *Fake) endLocked(c *FakeChannel, cause int) {
 	at := f.Now()
 	if c.InDialplan {
 		c.InDialplan = false
-		ev := engine.DialplanEnded{Channel: c.ID, Dialed: c.dialed, Answered: c.Connected != "", Cause: cause, At: at}
+		ev := engine.DialplanEnded{Channel: c.ID, Dialed: c.dialed, Caller: c.caller, Answered: c.Connected != "", Cause: cause, At: at}
 		if ev.Answered {
 			ev.Talk = at.Sub(c.connectedAt)
 		}
@@ -597,7 +598,7 @@ func (f *Fake) DialInDialplan(ctx context.Context, ch engine.ChannelID, req engi
 	}
 	f.dialplanned = append(f.dialplanned, req)
 	c.InDialplan = true
-	c.dialed = req.Dialed
+	c.dialed, c.caller = req.Dialed, req.CallerID
 	settle := func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
