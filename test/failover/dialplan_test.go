@@ -19,7 +19,7 @@ func TestFailoverDialplanCalls(t *testing.T) {
 	}
 	l := newLab(t)
 	env := maps.Clone(l.env)
-	delete(env, "VMS_BRIDGE_CALLS")
+	delete(env, "VMS_BRIDGE_CALLS") // the default: number destinations through vms-dial
 	vms1 := startVMS(t, t, "vms-1", env)
 	l.waitRegistered(t, vms1.Name)
 

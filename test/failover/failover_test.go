@@ -121,9 +121,8 @@ func newLab(t *testing.T) *lab {
 		"VMS_ARI_PASSWORD": l.ast.ARIPassword,
 		"VMS_ARI_APP":      l.ast.App,
 		"VMS_TRUNK":        "PJSIP/{number}@out",
-		// These tests prove the adoption of calls VMS bridged itself;
-		// calls the dialplan connects: test/calls
-		// TestRestartKeepsDialplanCalls.
+		// TestFailover proves the adoption of calls VMS bridged itself;
+		// calls the dialplan connects: TestFailoverDialplanCalls.
 		"VMS_BRIDGE_CALLS": "true",
 		"VMS_MEDIA_URL":    "http://127.0.0.1:1",
 		"VMS_LOG_LEVEL":    "info",
