@@ -74,6 +74,7 @@ type Client struct {
 	hangupCause map[engine.ChannelID]int       // cause of a pending hangup request
 	continued   map[engine.ChannelID]struct{}  // channels handed back to the dialplan
 	handed      map[engine.ChannelID]struct{}  // channels in the dial context (DialInDialplan)
+	endReported map[engine.ChannelID]struct{}  // channels whose end the dial context reported (StasisEnd follows)
 	dialOK      bool                           // the dialplan has the dial context (checkDialContext)
 	ended       idRing                         // reported at StasisEnd, ChannelDestroyed may follow
 
@@ -158,6 +159,7 @@ func New(cfg Config) (*Client, error) {
 		hangupCause: make(map[engine.ChannelID]int),
 		continued:   make(map[engine.ChannelID]struct{}),
 		handed:      make(map[engine.ChannelID]struct{}),
+		endReported: make(map[engine.ChannelID]struct{}),
 		closed:      make(chan struct{}),
 	}, nil
 }

@@ -32,7 +32,7 @@ func (c *Client) translate(m Message) []engine.Event {
 			// The channel is gone: its StasisEnd follows at once and is
 			// not reported again.
 			delete(c.handed, id)
-			c.continued[id] = struct{}{}
+			c.endReported[id] = struct{}{}
 		}
 		c.mu.Unlock()
 		if leg != nil {
@@ -76,9 +76,15 @@ func (c *Client) translate(m Message) []engine.Event {
 		}
 		return nil
 	case "ChannelHangupRequest":
-		if m.Channel != nil && m.Cause != 0 {
+		if m.Channel != nil {
+			id := engine.ChannelID(m.Channel.ID)
 			c.mu.Lock()
-			c.hangupCause[engine.ChannelID(m.Channel.ID)] = m.Cause
+			if _, ok := c.hangupCause[id]; !ok || m.Cause != 0 {
+				// Noted even without a cause: a channel handed to the
+				// dialplan that is hung up before it left Stasis ends
+				// there (see StasisEnd).
+				c.hangupCause[id] = m.Cause
+			}
 			c.mu.Unlock()
 		}
 		return nil
@@ -105,9 +111,19 @@ func (c *Client) translate(m Message) []engine.Event {
 		id := engine.ChannelID(m.Channel.ID)
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if _, ok := c.endReported[id]; ok {
+			delete(c.endReported, id)
+			delete(c.hangupCause, id)
+			return nil
+		}
+		_, hangingUp := c.hangupCause[id]
 		if _, ok := c.continued[id]; ok {
 			delete(c.continued, id)
-			return nil
+			if !hangingUp {
+				return nil
+			}
+			// Hung up before the continue took effect: the channel
+			// ends here, not in the dialplan.
 		}
 		delete(c.handed, id)
 		cause := c.hangupCause[id]

@@ -134,6 +134,15 @@ func TestTranslate(t *testing.T) {
 				Talk: 61008 * time.Millisecond, Dialing: 64020 * time.Millisecond, Cause: 16, At: t0}},
 		},
 		{
+			name:   "hung up before the continue took effect: the end is here",
+			handed: []engine.ChannelID{"in-12"},
+			events: []string{
+				`{"type":"ChannelHangupRequest",` + ts + `,"channel":{"id":"in-12"}}`,
+				`{"type":"StasisEnd",` + ts + `,"channel":{"id":"in-12"}}`,
+			},
+			want: []engine.Event{engine.ChannelHungup{Channel: "in-12", Cause: 16, CauseText: "Normal Clearing", At: t0}},
+		},
+		{
 			name: "ends and returns of calls another process handed over",
 			events: []string{
 				`{"type":"StasisStart",` + ts + `,"args":["ended","3250123456","CANCEL","",""],"channel":{"id":"in-10"}}`,

@@ -161,6 +161,43 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 		expect(t, ctx, sub, "originate failed", func(ev engine.OriginateFailed) bool { return ev.Channel == leg })
 	})
 
+	t.Run("DialInDialplan", func(t *testing.T) {
+		tg := setup(t)
+		d, ok := tg.Engine.(engine.DialplanDialer)
+		if !ok {
+			t.Skip("the engine cannot ring destinations in its dialplan")
+		}
+		ctx := testContext(t)
+		in := arrive(t, ctx, tg, "0601020304", "3221234567", "")
+		req := engine.DialRequest{Dialed: "+3221234567", Endpoint: tg.Busy, CallerID: "+33601020304", Timeout: 10 * time.Second}
+		mustDo(t, "dial busy", d.DialInDialplan(ctx, in.Channel, req))
+		ret := expect(t, ctx, in.Events, "back from the dialplan", func(ev engine.ChannelReturned) bool { return ev.Channel == in.Channel })
+		if ret.Outcome != engine.OutcomeBusy || ret.Cause != engine.CauseUserBusy {
+			t.Errorf("ChannelReturned = %+v, want busy, cause 17", ret)
+		}
+		// Back under control: a second destination, which answers. The
+		// caller hung up then (it may be hung up, not controlled, in the
+		// dialplan) ends once: DialplanEnded, or ChannelHungup if the
+		// hang-up came before the channel left the application.
+		req.Endpoint = tg.Answers
+		mustDo(t, "dial answering", d.DialInDialplan(ctx, in.Channel, req))
+		time.Sleep(300 * time.Millisecond)
+		mustDo(t, "hang up the caller", tg.Engine.Hangup(ctx, in.Channel, engine.HangupNormal))
+		end := expect(t, ctx, in.Events, "end reported", func(ev engine.Event) bool {
+			switch ev.(type) {
+			case engine.DialplanEnded, engine.ChannelHungup:
+				return ev.EventChannel() == in.Channel
+			}
+			return false
+		})
+		if de, ok := end.(engine.DialplanEnded); ok && de.Dialed != "+3221234567" {
+			t.Errorf("DialplanEnded = %+v, want dialed +3221234567", de)
+		}
+		if ev, ok := in.Events.TryNext(); ok {
+			t.Errorf("event after the end: %#v", ev)
+		}
+	})
+
 	t.Run("UnknownChannelOrBridge", func(t *testing.T) {
 		tg := setup(t)
 		ctx := testContext(t)

@@ -10,6 +10,7 @@ import (
 
 func fakeTarget(t *testing.T) Target {
 	f := NewFake()
+	f.DialplanDialing = true
 	f.SetDestination("answer", Answers)
 	f.SetDestination("busy", Behavior{Outcome: engine.OutcomeBusy})
 	f.SetDestination("ring", Behavior{Outcome: engine.OutcomeNoAnswer})
