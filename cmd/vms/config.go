@@ -116,7 +116,7 @@ func settings(c *Config) []setting {
 		{env: "VMS_ARI_PASSWORD", flag: "ari-password", def: "", help: "ARI password (or VMS_ARI_PASSWORD_FILE)", secret: true, set: str(&c.ARIPassword)},
 		{env: "VMS_ARI_APP", flag: "ari-app", def: "vms", help: "Stasis application name the dialplan sends calls to", set: str(&c.ARIApp)},
 		{env: "VMS_TRUNK", flag: "trunk", def: "PJSIP/{number}@trunk-out", help: "dial string of number destinations; {number} is the E.164 number without +, {e164} with it", set: str(&c.Trunk)},
-		{env: "VMS_BRIDGE_CALLS", flag: "bridge-calls", def: "false", help: "ring number destinations from VMS and bridge them over ARI, instead of handing them to the dialplan's vms-dial context (for an Asterisk whose dialplan lacks it)", set: func(v string) error {
+		{env: "VMS_BRIDGE_CALLS", flag: "bridge-calls", def: "false", help: "ring number destinations from VMS and bridge them over ARI, instead of handing them to the dialplan's vms-dial context (used only when the dialplan has it)", set: func(v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Errorf("not true or false: %q", v)
