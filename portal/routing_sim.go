@@ -22,7 +22,7 @@ type simulateInput struct {
 	To       string   `json:"to" doc:"the customer's number that is dialed"`
 	At       string   `json:"at,omitempty" doc:"RFC 3339, or local time '2026-11-26 09:30' in the customer's time zone; now when empty"`
 	Digits   string   `json:"digits,omitempty" doc:"digits pressed at each menu reached, in order, comma-separated ('1,2'); nothing pressed when absent"`
-	Outcomes []string `json:"outcomes,omitempty" doc:"what happens at each number or group tried, in order (busy, no_answer, unreachable, site_down, group_closed, group_full, group_timeout); once they run out the next number answers"`
+	Outcomes []string `json:"outcomes,omitempty" doc:"what happens at each number or group tried, in order (busy, no_answer, unreachable, site_down, group_closed, group_full, group_timeout); once they run out the next number answers and a group's caller waits for an agent"`
 	Random   int      `json:"random,omitempty" doc:"0-99: the bucket percent branches see"`
 }
 
@@ -34,7 +34,7 @@ type simulationView struct {
 	TimeZone    string         `json:"time_zone"`
 	Tree        string         `json:"tree,omitempty" doc:"key of the tree the call started in"`
 	TreeVersion int            `json:"tree_version,omitempty"`
-	Result      string         `json:"result" doc:"answered, announcement, voicemail, busy, hangup, refused or fallback"`
+	Result      string         `json:"result" doc:"answered, queued (waits for an agent of a group), announcement, voicemail, busy, hangup, refused or fallback"`
 	Destination string         `json:"destination" doc:"the final destination in plain words"`
 	Summary     string         `json:"summary" doc:"a call from X to Y at T goes to ... because ..."`
 	Decisions   []simDecision  `json:"decisions"`
@@ -235,9 +235,10 @@ func (s *Server) simulate(c echo.Context, t *store.Tenant, in simulateInput) (*s
 			case len(outcomes) > 0:
 				o, outcomes = outcomes[0], outcomes[1:]
 			case node.Type == routing.TypeGroup:
-				// Groups come with ACM; until then the controller treats
-				// every group as closed.
-				o = routing.OutcomeGroupClosed
+				// The call waits for an agent; give group_closed,
+				// group_full or group_timeout in outcomes to follow the
+				// group's ways out.
+				return finish("queued", "waits in the queue of group "+node.Group+labelled(node)+" until an agent answers", because(v.Path)), nil
 			default:
 				return finish("answered", "rings "+node.Number+labelled(node), because(v.Path)), nil
 			}

@@ -557,3 +557,38 @@ func FuzzDecodeTree(f *testing.F) {
 		_ = routing.Validate(tree, routing.RefSet{})
 	})
 }
+
+// TestSimulatorGroup: a call that reaches a group waits for an agent; the
+// group's ways out are followed when the outcomes say so.
+func TestSimulatorGroup(t *testing.T) {
+	t.Parallel()
+	h := sqliteHarness(t)
+	tv := routingSetup(t, h)
+	a := h.A
+	h.acdObj(a, "group") // the group "sales", and the contact centre option
+	doc := strings.Replace(officeTree, `{"id": "reception", "type": "number", "label": "Reception", "number": "+3222110100", "ring_timeout": 20, "site": "hq",
+     "on": {"busy": "mobile", "no_answer": "mobile", "site_down": "mobile"}}`,
+		`{"id": "reception", "type": "group", "label": "Sales team", "group": "sales", "on": {"group_closed": "mobile", "group_timeout": "sorry"}}`, 1)
+	if doc == officeTree {
+		t.Fatal("the test tree was not changed")
+	}
+	if r := h.api(a.Admin, http.MethodPut, fmt.Sprintf("/api/v1/tenants/%d/trees/%d", a.T.ID, tv.ID), map[string]any{"document": json.RawMessage(doc)}); r.Status != http.StatusOK {
+		t.Fatalf("save tree with a group: %d %s", r.Status, r.Body)
+	}
+	for _, c := range []struct {
+		outcomes     []string
+		result, dest string
+	}{
+		{nil, "queued", "waits in the queue of group sales (Sales team) until an agent answers"},
+		{[]string{"group_closed"}, "answered", "rings +32475110200 (Mobile)"},
+		{[]string{"group_timeout"}, "announcement", `hears the announcement "sorry"`},
+	} {
+		r := h.api(a.RW, http.MethodPost, fmt.Sprintf("/api/v1/tenants/%d/simulate", a.T.ID),
+			simulateInput{From: "+3250000000", To: "+3222110001", At: "2026-11-26 09:30", Outcomes: c.outcomes})
+		var v simulationView
+		r.json(t, &v)
+		if r.Status != http.StatusOK || v.Result != c.result || !strings.Contains(v.Destination, c.dest) {
+			t.Errorf("outcomes %v: %d %s %q, want %s %q", c.outcomes, r.Status, v.Result, v.Destination, c.result, c.dest)
+		}
+	}
+}
