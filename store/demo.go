@@ -28,7 +28,9 @@ const (
 )
 
 // DemoTree returns the demo routing tree: VIP callers reach a direct line;
-// in office hours (Mon–Fri 08:00–18:00) a menu leads to reception, which
+// in office hours (Mon–Fri 08:00–18:00) a menu leads to the sales agents
+// (key 1; reception when none is logged in or after two minutes of waiting)
+// or to reception, which
 // overflows to a mobile when busy, unanswered or its site is down, then to
 // an apology; outside office hours callers hear "closed".
 func DemoTree() routing.Tree {
@@ -45,9 +47,11 @@ func DemoTree() routing.Tree {
 				Default: "closed"},
 			{ID: "menu", Label: "Welcome menu", Type: routing.TypeMenu, Prompt: "welcome", Timeout: 5, Retries: 2,
 				Branches: []routing.Branch{
-					{Label: "sales", Digits: "1", Next: "reception"},
+					{Label: "sales", Digits: "1", Next: "sales"},
 					{Label: "support", Digits: "2", Next: "mobile"},
 				}, Default: "reception"},
+			{ID: "sales", Label: "Sales team", Type: routing.TypeGroup, Group: DemoGroupKey,
+				On: map[routing.Outcome]string{routing.OutcomeGroupClosed: "reception", routing.OutcomeGroupFull: "reception", routing.OutcomeGroupTimeout: "reception"}},
 			{ID: "reception", Label: "Reception", Type: routing.TypeNumber, Number: "+3225550111", RingTimeout: 20, Site: "brussels",
 				On: map[routing.Outcome]string{routing.OutcomeBusy: "mobile", routing.OutcomeNoAnswer: "mobile", routing.OutcomeSiteDown: "mobile"}},
 			{ID: "mobile", Label: "Manager's mobile", Type: routing.TypeNumber, Number: "+32475550122", RingTimeout: 25,
@@ -74,7 +78,8 @@ func SeedDemo(ctx context.Context, s *Store) error {
 		return nil
 	}
 	tree := DemoTree()
-	refs := routing.RefSet{Prompts: map[string]bool{"welcome": true, "closed": true, "sorry": true}, Lists: map[string]bool{"vip": true}, Trees: map[string]bool{DemoTreeKey: true}}
+	refs := routing.RefSet{Prompts: map[string]bool{"welcome": true, "closed": true, "sorry": true}, Lists: map[string]bool{"vip": true},
+		Trees: map[string]bool{DemoTreeKey: true}, Groups: map[string]bool{DemoGroupKey: true}}
 	if err := routing.Validate(&tree, refs); err != nil {
 		return fmt.Errorf("store: seed demo: %w", err)
 	}
@@ -115,6 +120,10 @@ func SeedDemo(ctx context.Context, s *Store) error {
 		if err := tx.CreateSite(ctx, System, &Site{TenantID: t.ID, Name: "brussels"}); err != nil {
 			return err
 		}
+		// The group first: the tree queues in it.
+		if err := seedDemoACD(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		rt := &RoutingTree{TenantID: t.ID, Key: DemoTreeKey, Name: tree.Name}
 		if _, err := tx.CreateTree(ctx, System, rt, doc, "demo tree"); err != nil {
 			return err
@@ -123,10 +132,8 @@ func SeedDemo(ctx context.Context, s *Store) error {
 		if err := tx.CreateNumber(ctx, System, num); err != nil {
 			return err
 		}
-		if _, err := tx.SetNumberRouting(ctx, System, t.ID, num.ID, NumberRouting{TreeID: &rt.ID, MaxCPS: 5, MaxConcurrent: 30, Overflow: OverflowBusy, Fallback: "+3225550111"}); err != nil {
-			return err
-		}
-		return seedDemoACD(ctx, tx, t.ID)
+		_, err := tx.SetNumberRouting(ctx, System, t.ID, num.ID, NumberRouting{TreeID: &rt.ID, MaxCPS: 5, MaxConcurrent: 30, Overflow: OverflowBusy, Fallback: "+3225550111"})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: seed demo: %w", err)
@@ -138,6 +145,7 @@ func SeedDemo(ctx context.Context, s *Store) error {
 func seedDemoACD(ctx context.Context, tx *Store, tenantID uint) error {
 	g := DefaultAgentGroup(tenantID)
 	g.Key, g.Name, g.Email = DemoGroupKey, "Sales", ptr(DemoGroupEmail)
+	g.MaxWaitSeconds = 120
 	if err := tx.CreateAgentGroup(ctx, System, &g); err != nil {
 		return err
 	}
