@@ -20,9 +20,10 @@ const DefaultDialContext = "vms-dial"
 
 // Stasis arguments of a channel coming back from the dial context:
 // dialed,<dialed>,<DIALSTATUS>,<HANGUPCAUSE> when the destination did not
-// answer; ended,<dialed>,<DIALSTATUS>,<ANSWEREDTIME_MS>,<HANGUPCAUSE>,
-// <DIALEDTIME_MS>,<caller> from the context's h extension when the call
-// ended there.
+// answer (from <DialContext>-back); ended,<dialed>,<DIALSTATUS>,
+// <ANSWEREDTIME_MS>,<HANGUPCAUSE>,<DIALEDTIME_MS>,<caller> from the
+// context's h extension when the call ended there, <dialed> being the
+// number as the caller's network sent it (Asterisk's DNID).
 const (
 	argsDialed = "dialed"
 	argsEnded  = "ended"
@@ -150,7 +151,7 @@ func dialplanEnded(id engine.ChannelID, args []string, at time.Time) engine.Dial
 		return ""
 	}
 	ev := engine.DialplanEnded{Channel: id, Answered: arg(2) == "ANSWER", At: at}
-	if d := arg(1); d != "" && allIn(d, isDigit) {
+	if d := strings.TrimPrefix(arg(1), "+"); d != "" && allIn(d, isDigit) {
 		ev.Dialed = "+" + d
 	}
 	if ms, err := strconv.Atoi(arg(3)); err == nil && ms > 0 {

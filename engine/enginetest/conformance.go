@@ -190,8 +190,8 @@ func Conformance(t *testing.T, setup func(t *testing.T) Target) {
 			}
 			return false
 		})
-		if de, ok := end.(engine.DialplanEnded); ok && de.Dialed != "+3221234567" {
-			t.Errorf("DialplanEnded = %+v, want dialed +3221234567", de)
+		if de, ok := end.(engine.DialplanEnded); ok && de.Dialed != "+3221234567" && de.Dialed != "" {
+			t.Errorf("DialplanEnded = %+v, want dialed +3221234567 (or unknown)", de)
 		}
 		if ev, ok := in.Events.TryNext(); ok {
 			t.Errorf("event after the end: %#v", ev)
