@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vmsplatform/vms/mail"
+	"github.com/vmsplatform/vms/mailin/imappoll"
 )
 
 // Config is every setting of the vms binary. Each field has an environment
@@ -61,6 +62,12 @@ type Config struct {
 	MailinDomains string
 	// MailinMaxSize is the largest inbound message in bytes.
 	MailinMaxSize int64
+
+	// IMAPURL is the mailbox polled for group e-mail (imaps://user@host/INBOX);
+	// empty disables polling.
+	IMAPURL      string
+	IMAPPassword string
+	IMAPEvery    time.Duration
 
 	// MetricsToken protects /metrics when set.
 	MetricsToken string
@@ -145,6 +152,9 @@ func settings(c *Config) []setting {
 			c.MailinMaxSize = n
 			return nil
 		}},
+		{env: "VMS_IMAP_URL", flag: "imap-url", def: "", help: "mailbox polled for group e-mail, e.g. imaps://user@mail.example.com/INBOX (imap:// uses STARTTLS; ?processed=Folder moves taken mail there); empty disables it", set: str(&c.IMAPURL)},
+		{env: "VMS_IMAP_PASSWORD", flag: "imap-password", def: "", help: "password of the polled mailbox (or VMS_IMAP_PASSWORD_FILE)", secret: true, set: str(&c.IMAPPassword)},
+		{env: "VMS_IMAP_EVERY", flag: "imap-every", def: "30s", help: "time between two polls of the mailbox", set: dur(&c.IMAPEvery)},
 		{env: "VMS_METRICS_TOKEN", flag: "metrics-token", def: "", help: "bearer token required on /metrics (or VMS_METRICS_TOKEN_FILE); empty leaves it open on the listen address", secret: true, set: str(&c.MetricsToken)},
 		{env: "VMS_BOOTSTRAP_ADMIN", flag: "bootstrap-admin", def: "", help: "create this operator admin (BGC-ADMIN) if none exists and print a first-login link", set: str(&c.BootstrapAdmin)},
 	}
@@ -240,6 +250,17 @@ func (c *Config) Validate() error {
 		if strings.ContainsAny(d, "@ \t") {
 			errs = append(errs, fmt.Errorf("VMS_MAILIN_DOMAINS: %q is not a domain name", d))
 		}
+	}
+	if c.IMAPURL != "" {
+		if _, err := imappoll.ParseURL(c.IMAPURL); err != nil {
+			errs = append(errs, fmt.Errorf("VMS_IMAP_URL: %w", err))
+		}
+		if c.IMAPPassword == "" {
+			errs = append(errs, errors.New("VMS_IMAP_PASSWORD: required with VMS_IMAP_URL"))
+		}
+	}
+	if c.IMAPEvery < time.Second {
+		errs = append(errs, fmt.Errorf("VMS_IMAP_EVERY: must be at least 1s, got %s", c.IMAPEvery))
 	}
 	if c.SMTP.Host != "" {
 		if err := c.SMTP.Validate(); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/vmsplatform/vms/credential"
 	"github.com/vmsplatform/vms/mail"
 	"github.com/vmsplatform/vms/mailin"
+	"github.com/vmsplatform/vms/mailin/imappoll"
 	"github.com/vmsplatform/vms/mailqueue"
 	"github.com/vmsplatform/vms/portal"
 	"github.com/vmsplatform/vms/store"
@@ -41,6 +42,7 @@ type Main struct {
 	mail   *mailqueue.Service
 	mailin *mailin.Server // nil without VMS_MAILIN_LISTEN
 	mailLn net.Listener
+	imap   *imappoll.Poller // nil without VMS_IMAP_URL
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -148,6 +150,15 @@ func newMain(ctx context.Context, cfg *Config, stdout, stderr io.Writer) (*Main,
 			return nil, fmt.Errorf("VMS_MAILIN_LISTEN: %w", err)
 		}
 	}
+	if cfg.IMAPURL != "" {
+		ic, _ := imappoll.ParseURL(cfg.IMAPURL) // checked by Validate
+		ic.Password, ic.Every, ic.MaxSize = cfg.IMAPPassword, cfg.IMAPEvery, cfg.MailinMaxSize
+		ic.Resolver, ic.Deliver = m.mail.Resolve, m.mail.Deliver
+		if m.imap, err = imappoll.New(ic, m.log.With("component", "imappoll")); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("VMS_IMAP_URL: %w", err)
+		}
+	}
 	pcfg.OnChange = m.acd.changed
 	if cfg.ARIURL != "" {
 		if m.calls, err = newCalls(ctx, cfg, st, m.acd, m.log); err != nil {
@@ -202,6 +213,13 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	imapDone := make(chan error, 1)
+	if m.imap != nil {
+		m.log.Info("polling a mailbox for inbound mail", "url", m.cfg.IMAPURL, "every", m.cfg.IMAPEvery)
+		go func() { imapDone <- m.imap.Run(ctx) }()
+	} else {
+		imapDone <- nil
+	}
 	callsDone := make(chan error, 1)
 	if m.calls != nil {
 		m.log.Info("call controller starting", "ari", m.cfg.ARIURL, "app", m.cfg.ARIApp)
@@ -216,6 +234,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if err := <-callsDone; err != nil {
 		m.log.Error("call controller stopped with an error", "err", err)
+	}
+	if err := <-imapDone; err != nil {
+		m.log.Error("mailbox polling stopped with an error", "err", err)
 	}
 	if err := <-acdDone; err != nil {
 		m.log.Error("contact centre stopped with an error", "err", err)
