@@ -65,8 +65,9 @@ type Config struct {
 	// empty leaves them in Mailbox, marked \Seen.
 	Processed string
 	Every     time.Duration // time between polls; DefaultEvery when zero
-	// Timeout bounds one poll's network exchange and each call of Resolver
-	// or Deliver; DefaultTimeout when zero.
+	// Timeout bounds each exchange with the server (connecting, logging
+	// in, fetching one message) and each call of Resolver or Deliver;
+	// DefaultTimeout when zero.
 	Timeout time.Duration
 	// MaxSize is the largest message taken, in raw bytes;
 	// mailin.DefaultMaxSize when zero. Larger ones are never fetched whole.
@@ -152,8 +153,8 @@ func New(cfg Config, log *slog.Logger) (*Poller, error) {
 
 // Run polls at once and then every Config.Every until ctx ends; it returns
 // nil then. While the server is unreachable or refuses the login it tries
-// again with a growing pause (1 s doubling up to 5 min, never more than
-// needed to poll every Config.Every once it answers).
+// again after a growing pause: 1 s, doubling up to Config.Every (at most
+// 5 min).
 func (p *Poller) Run(ctx context.Context) error {
 	backoff := time.Duration(0)
 	for {
@@ -162,7 +163,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			backoff = min(max(2*backoff, time.Second), maxBackoff)
+			backoff = min(max(2*backoff, time.Second), max(min(p.cfg.Every, maxBackoff), time.Second))
 			wait = backoff
 			p.log.Warn("imappoll: poll failed", slog.String("addr", p.cfg.Addr), slog.String("mailbox", p.cfg.Mailbox),
 				slog.Duration("retry_in", wait), slog.Any("err", err))
@@ -182,10 +183,9 @@ func (p *Poller) Run(ctx context.Context) error {
 // Poll connects, takes every unseen message of the mailbox once and logs
 // out. An error means the server could not be used (connection, login,
 // mailbox); problems of single messages are logged and never returned.
+// Every exchange with the server is bounded by Config.Timeout.
 func (p *Poller) Poll(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout+p.cfg.Every)
-	defer cancel()
-	c, err := p.dial(ctx)
+	c, conn, err := p.dial(ctx)
 	if err != nil {
 		return err
 	}
@@ -193,6 +193,8 @@ func (p *Poller) Poll(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	defer c.Close()
+	step := func() { _ = conn.SetDeadline(time.Now().Add(p.cfg.Timeout)) }
+	step()
 	if err := c.Login(p.cfg.Username, p.cfg.Password).Wait(); err != nil {
 		return p.ctxErr(ctx, fmt.Errorf("imappoll: login as %s: %w", p.cfg.Username, err))
 	}
@@ -204,22 +206,22 @@ func (p *Poller) Poll(ctx context.Context) error {
 		return p.ctxErr(ctx, fmt.Errorf("imappoll: search unseen: %w", err))
 	}
 	uids := found.AllUIDs()
-	if len(uids) == 0 {
-		_ = c.Logout().Wait()
-		return nil
-	}
-	sizes, err := p.sizes(c, uids)
-	if err != nil {
-		return p.ctxErr(ctx, err)
-	}
-	for _, uid := range uids {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err := p.take(ctx, c, uid, sizes[uid]); err != nil {
+	if len(uids) > 0 {
+		sizes, err := p.sizes(c, uids)
+		if err != nil {
 			return p.ctxErr(ctx, err)
 		}
+		for _, uid := range uids {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			step()
+			if err := p.take(ctx, c, uid, sizes[uid]); err != nil {
+				return p.ctxErr(ctx, err)
+			}
+		}
 	}
+	step()
 	_ = c.Logout().Wait()
 	return nil
 }
@@ -231,12 +233,15 @@ func (p *Poller) ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
-func (p *Poller) dial(ctx context.Context) (*imapclient.Client, error) {
+// dial connects and returns the client and its network connection, whose
+// deadline bounds each step.
+func (p *Poller) dial(ctx context.Context) (*imapclient.Client, net.Conn, error) {
 	d := net.Dialer{Timeout: p.cfg.Timeout}
 	conn, err := d.DialContext(ctx, "tcp", p.cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("imappoll: connect %s: %w", p.cfg.Addr, err)
+		return nil, nil, fmt.Errorf("imappoll: connect %s: %w", p.cfg.Addr, err)
 	}
+	_ = conn.SetDeadline(time.Now().Add(p.cfg.Timeout))
 	tc := p.tlsConfig()
 	opts := &imapclient.Options{TLSConfig: tc}
 	switch p.cfg.TLS {
@@ -244,20 +249,20 @@ func (p *Poller) dial(ctx context.Context) (*imapclient.Client, error) {
 		t := tls.Client(conn, tc)
 		if err := t.HandshakeContext(ctx); err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("imappoll: tls with %s: %w", p.cfg.Addr, err)
+			return nil, nil, fmt.Errorf("imappoll: tls with %s: %w", p.cfg.Addr, err)
 		}
-		return imapclient.New(t, opts), nil
+		return imapclient.New(t, opts), conn, nil
 	case TLSStartTLS:
 		stop := context.AfterFunc(ctx, func() { conn.Close() })
 		defer stop()
 		c, err := imapclient.NewStartTLS(conn, opts)
 		if err != nil {
 			conn.Close()
-			return nil, fmt.Errorf("imappoll: starttls with %s: %w", p.cfg.Addr, err)
+			return nil, nil, fmt.Errorf("imappoll: starttls with %s: %w", p.cfg.Addr, err)
 		}
-		return c, nil
+		return c, conn, nil
 	default:
-		return imapclient.New(conn, opts), nil
+		return imapclient.New(conn, opts), conn, nil
 	}
 }
 
