@@ -3,8 +3,16 @@ package imappoll
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -132,10 +140,15 @@ type queue struct {
 	mu        sync.Mutex
 	delivered []string // message ids
 	calls     int
+	resolves  int
 	fail      error
+	panic     bool
 }
 
 func (q *queue) resolve(_ context.Context, rcpt string) (mailin.Target, bool, error) {
+	q.mu.Lock()
+	q.resolves++
+	q.mu.Unlock()
 	if rcpt == "sales@acme.example" {
 		return mailin.Target{TenantID: 1, GroupID: "7", Address: rcpt}, true, nil
 	}
@@ -146,6 +159,9 @@ func (q *queue) deliver(_ context.Context, _ mailin.Target, m *mailin.Message) e
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.calls++
+	if q.panic {
+		panic("bug in deliver")
+	}
 	if q.fail != nil {
 		return q.fail
 	}
@@ -238,7 +254,7 @@ func TestPollDeliversOnce(t *testing.T) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
 	}
-	calls := q.calls
+	calls, resolves := q.calls, q.resolves
 	if err := p.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -246,8 +262,8 @@ func TestPollDeliversOnce(t *testing.T) {
 	if err := p2.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if q.calls != calls {
-		t.Errorf("Deliver called %d more times after the mails were taken", q.calls-calls)
+	if q.calls != calls || q.resolves != resolves {
+		t.Errorf("after the mails were taken: %d more Deliver and %d more Resolver calls", q.calls-calls, q.resolves-resolves)
 	}
 }
 
@@ -338,4 +354,143 @@ func TestRecipients(t *testing.T) {
 	if got := Recipients(m, 1); len(got) != 1 {
 		t.Errorf("Recipients(max 1) = %v", got)
 	}
+}
+
+// A panic while handling one mail is logged; the poll goes on with the next
+// mail and the one that panicked stays unseen.
+func TestPollSurvivesPanic(t *testing.T) {
+	s := newIMAPServer(t)
+	q := &queue{panic: true}
+	s.append("INBOX", mailTo("sales@acme.example", "a@example.org", "Hi"))
+	p, logs := newPoller(t, s, q, nil)
+	if err := p.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if fl := s.flags("INBOX")[1]; hasFlag(fl, imap.FlagSeen) || !strings.Contains(logs.String(), "panic") {
+		t.Fatalf("flags %v\nlogs:\n%s", fl, logs)
+	}
+	q.mu.Lock()
+	q.panic = false
+	q.mu.Unlock()
+	if err := p.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.ids()) != 1 {
+		t.Fatalf("delivered %v after the panic", q.ids())
+	}
+}
+
+// Implicit TLS and STARTTLS both work against a server with a certificate
+// the poller is told to trust; a wrong password is an error of Poll.
+func TestPollTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	for _, mode := range []string{TLSImplicit, TLSStartTLS} {
+		t.Run(mode, func(t *testing.T) {
+			mem := imapmemserver.New()
+			user := imapmemserver.NewUser("group", "secret")
+			if err := user.Create("INBOX", nil); err != nil {
+				t.Fatal(err)
+			}
+			mem.AddUser(user)
+			msg := mailTo("sales@acme.example", "tls@example.org", "Hi")
+			mbox := imapmemserver.NewUserSession(user)
+			if _, err := mbox.Append("INBOX", literal{strings.NewReader(msg), int64(len(msg))}, &imap.AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
+			opts := &imapserver.Options{
+				NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+					return mem.NewSession(), nil, nil
+				},
+				Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, Logger: discardLogger{},
+			}
+			var ln net.Listener
+			var err error
+			if mode == TLSImplicit {
+				ln, err = tls.Listen("tcp", "127.0.0.1:0", srvTLS)
+				opts.InsecureAuth = true // TLS is the listener's
+			} else {
+				ln, err = net.Listen("tcp", "127.0.0.1:0")
+				opts.TLSConfig = srvTLS
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := imapserver.New(opts)
+			go func() { _ = srv.Serve(ln) }()
+			defer srv.Close()
+			q := &queue{}
+			cfg := Config{Addr: ln.Addr().String(), TLS: mode, TLSConfig: &tls.Config{RootCAs: pool, ServerName: "imap.test"},
+				Username: "group", Password: "wrong", Timeout: 5 * time.Second, Resolver: q.resolve, Deliver: q.deliver}
+			p, err := New(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Poll(context.Background()); err == nil || !strings.Contains(err.Error(), "login") {
+				t.Fatalf("wrong password: Poll = %v", err)
+			}
+			cfg.Password = "secret"
+			if p, err = New(cfg, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := q.ids(); len(got) != 1 || got[0] != "tls@example.org" {
+				t.Fatalf("delivered %v", got)
+			}
+		})
+	}
+}
+
+type literal struct {
+	io.Reader
+	n int64
+}
+
+func (l literal) Size() int64 { return l.n }
+
+// selfSigned returns a certificate for imap.test and a pool trusting it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imap.test"}, DNSNames: []string{"imap.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c}, pool
+}
+
+// Recipients never returns more than asked, nor anything that is not an
+// address, whatever the mail says.
+func FuzzRecipients(f *testing.F) {
+	f.Add([]byte("Delivered-To: Sales@Acme.example\r\nX-Original-To: <support@acme.example>\r\nFrom: a@example.org\r\nTo: sales@acme.example, Bob <bob@example.org>\r\n\r\nhi\r\n"))
+	f.Add([]byte("Delivered-To: <>\r\nX-Original-To: a@\r\nFrom: a@example.org\r\nTo: undisclosed-recipients:;\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := mailin.Parse(raw, mailin.Limits{MaxSize: 1 << 16})
+		if err != nil {
+			return
+		}
+		got := Recipients(m, 3)
+		if len(got) > 3 {
+			t.Fatalf("%d recipients, max 3", len(got))
+		}
+		for _, a := range got {
+			if a != strings.ToLower(a) || !strings.Contains(a, "@") || strings.ContainsAny(a, " <>\r\n") {
+				t.Fatalf("recipient %q", a)
+			}
+		}
+	})
 }
