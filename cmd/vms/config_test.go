@@ -60,6 +60,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad log level", env: map[string]string{"VMS_LOG_LEVEL": "loud"}, wantErr: "VMS_LOG_LEVEL"},
 		{name: "bad base url", env: map[string]string{"VMS_BASE_URL": "vms.example"}, wantErr: "VMS_BASE_URL"},
 		{name: "bad demo flag", env: map[string]string{"VMS_DEMO": "maybe"}, wantErr: "VMS_DEMO"},
+		{name: "imap password from file", env: map[string]string{"VMS_IMAP_URL": "imaps://group%40acme.example@mail.acme.example/INBOX", "VMS_IMAP_PASSWORD_FILE": secret, "VMS_IMAP_EVERY": "1m"},
+			check: func(t *testing.T, c *Config) {
+				if c.IMAPPassword != "s3cret" || c.IMAPEvery != time.Minute {
+					t.Errorf("imap settings: %q, %s", c.IMAPPassword, c.IMAPEvery)
+				}
+			}},
+		{name: "imap without password", env: map[string]string{"VMS_IMAP_URL": "imaps://u@mail.example/INBOX"}, wantErr: "VMS_IMAP_PASSWORD"},
+		{name: "imap password in url", env: map[string]string{"VMS_IMAP_URL": "imaps://u:pw@mail.example/INBOX", "VMS_IMAP_PASSWORD": "x"}, wantErr: "VMS_IMAP_URL"},
+		{name: "imap every too short", env: map[string]string{"VMS_IMAP_EVERY": "10ms"}, wantErr: "VMS_IMAP_EVERY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
