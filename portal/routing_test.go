@@ -463,7 +463,8 @@ func TestListsSitesAndCallRecords(t *testing.T) {
 // routing package as it evolves.
 func TestDemoTreeValidates(t *testing.T) {
 	tree := store.DemoTree()
-	refs := routing.RefSet{Prompts: map[string]bool{"welcome": true, "closed": true, "sorry": true}, Lists: map[string]bool{"vip": true}}
+	refs := routing.RefSet{Prompts: map[string]bool{"welcome": true, "closed": true, "sorry": true}, Lists: map[string]bool{"vip": true},
+		Groups: map[string]bool{store.DemoGroupKey: true}}
 	if err := routing.Validate(&tree, refs); err != nil {
 		t.Fatal(err)
 	}
