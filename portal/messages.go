@@ -1,12 +1,12 @@
 package portal
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -237,29 +237,14 @@ func (s *Server) messageDelete(c echo.Context) error {
 	return seeOther(c, fmt.Sprintf("/tenants/%d/messages", t.ID), "message-deleted")
 }
 
-var messageFile = regexp.MustCompile(`^([0-9a-f]{64})\.wav$`)
-
 // mediaMessage serves a converted campaign message to the media engine,
-// like mediaPrompt: public, because the address is the SHA-256 of the
-// content, which cannot be guessed, and immutable.
+// like mediaPrompt.
 func (s *Server) mediaMessage(c echo.Context) error {
-	m := messageFile.FindStringSubmatch(c.Param("file"))
-	if m == nil {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	msg, err := s.store.CampaignMessageBySHA(c.Request().Context(), m[1])
-	if vms.ErrorCode(err) == vms.ENOTFOUND {
-		return echo.NewHTTPError(http.StatusNotFound)
-	}
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+msg.SHA256+`"`)
-	if c.Request().Header.Get("If-None-Match") == `"`+msg.SHA256+`"` {
-		return c.NoContent(http.StatusNotModified)
-	}
-	// Asterisk plays only "audio/x-wav" as WAV (see mediaPrompt).
-	return c.Blob(http.StatusOK, "audio/x-wav", msg.Converted)
+	return serveMedia(c, func(ctx context.Context, sum string) ([]byte, error) {
+		m, err := s.store.CampaignMessageBySHA(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		return m.Converted, nil
+	})
 }

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net/http"
@@ -234,32 +235,46 @@ func (s *Server) promptDelete(c echo.Context) error {
 	return seeOther(c, fmt.Sprintf("/tenants/%d/prompts", t.ID), "prompt-deleted")
 }
 
-var promptFile = regexp.MustCompile(`^([0-9a-f]{64})\.wav$`)
+// mediaFile is the name of a media file: the SHA-256 of its content.
+var mediaFile = regexp.MustCompile(`^([0-9a-f]{64})\.wav$`)
 
 // mediaPrompt serves a prompt to the media engine (Asterisk's
 // res_http_media_cache fetches sound:http://<vms>/media/prompts/<sha>.wav).
-// It is public: the address is the SHA-256 of the content, which cannot be
-// guessed, and the content never changes, so it is cached for a year.
 func (s *Server) mediaPrompt(c echo.Context) error {
-	m := promptFile.FindStringSubmatch(c.Param("file"))
+	return serveMedia(c, func(ctx context.Context, sum string) ([]byte, error) {
+		p, err := s.store.PromptBySHA256(ctx, sum)
+		if err != nil {
+			return nil, err
+		}
+		return p.Data, nil
+	})
+}
+
+// serveMedia serves the WAV file named by :file, read by its SHA-256 with
+// load. It is public: the address is the SHA-256 of the content, which
+// cannot be guessed, and the content never changes, so it is cached for a
+// year.
+func serveMedia(c echo.Context, load func(ctx context.Context, sum string) ([]byte, error)) error {
+	m := mediaFile.FindStringSubmatch(c.Param("file"))
 	if m == nil {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	p, err := s.store.PromptBySHA256(c.Request().Context(), m[1])
+	data, err := load(c.Request().Context(), m[1])
 	if vms.ErrorCode(err) == vms.ENOTFOUND {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	if err != nil {
 		return err
 	}
+	etag := `"` + m[1] + `"`
 	h := c.Response().Header()
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+p.SHA256+`"`)
-	if c.Request().Header.Get("If-None-Match") == `"`+p.SHA256+`"` {
+	h.Set("ETag", etag)
+	if c.Request().Header.Get("If-None-Match") == etag {
 		return c.NoContent(http.StatusNotModified)
 	}
 	// Asterisk's res_http_media_cache picks the file type from the
 	// Content-Type and plays only "audio/x-wav" as WAV ("audio/wav" is
 	// downloaded and then refused).
-	return c.Blob(http.StatusOK, "audio/x-wav", p.Data)
+	return c.Blob(http.StatusOK, "audio/x-wav", data)
 }
