@@ -226,17 +226,7 @@ func (s *Service) Deliver(ctx context.Context, t mailin.Target, m *mailin.Messag
 // duplicate returns the id of a stored e-mail of e's group with e's
 // Message-ID, or 0.
 func (s *Service) duplicate(ctx context.Context, e *store.EmailContact) (uint, error) {
-	var ids []uint
-	err := s.st.DB().WithContext(ctx).Model(&store.EmailContact{}).
-		Where("tenant_id = ? AND group_id = ? AND message_id = ?", e.TenantID, e.GroupID, e.MessageID).
-		Limit(1).Pluck("id", &ids).Error
-	if err != nil {
-		return 0, fmt.Errorf("mailqueue: look for a duplicate: %w", err)
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return ids[0], nil
+	return s.st.EmailByMessageID(ctx, e.TenantID, e.GroupID, e.MessageID)
 }
 
 // contactOf builds the stored form of m, cut to the columns' sizes.

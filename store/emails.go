@@ -237,3 +237,20 @@ func (s *Store) GetEmailAttachment(ctx context.Context, tenantID, emailID, attID
 	}
 	return &att, nil
 }
+
+// EmailByMessageID returns the id of the group's e-mail with Message-ID
+// messageID, or 0 when it has none: a sender that retries is not queued
+// twice.
+func (s *Store) EmailByMessageID(ctx context.Context, tenantID, groupID uint, messageID string) (uint, error) {
+	var ids []uint
+	err := s.db.WithContext(ctx).Model(&EmailContact{}).
+		Where("tenant_id = ? AND group_id = ? AND message_id = ?", tenantID, groupID, messageID).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: e-mail by message id: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return ids[0], nil
+}
